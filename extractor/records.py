@@ -86,3 +86,7 @@ class ErrorRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+class Flush:
+    """Marker a live source (IMAP watch) yields before it blocks: process what is pending now."""

@@ -1,0 +1,139 @@
+"""The ``extract-entities`` command: parses options, calls the library, maps errors to one line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import ExtractError
+
+SUBCOMMANDS = ("extract", "models", "view", "evaluate", "leaderboard", "train")
+
+
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it is not a subcommand, is an input of ``extract``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["extract", *args]
+        return super().parse_args(ctx, args)
+
+
+def _fail(exc: ExtractError) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="extract-entities")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """Pull named entities out of mailboxes with open LLMs served by vLLM.
+
+    \b
+    extract-entities mailbox.mbox --model mixtral -o entities.jsonl
+    extract-entities ~/Maildir/ --adapter fatture=adapters/fatture --route "PEC=pec" -o out.jsonl
+    extract-entities examples/italian.mbox      # embedded default model, JSONL on stdout
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-m", "--model", default="default", show_default=True, help="Registry alias, hub id or local folder.")
+@click.option("--adapter", "adapters", multiple=True, metavar="NAME=PATH", help="peft LoRA folder (repeatable).")
+@click.option("--route", "routes", multiple=True, metavar="PATTERN=NAME",
+              help="Glob on folder/file picking the adapter (NAME 'base' = none). First match wins.")
+@click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
+@click.option("--schema", default=None, help="Built-in name (italian_email, kind), JSON Schema file, or module:Class.")
+@click.option("--shots", default=2, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples in the prompt.")
+@click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
+              show_default=True, help="vLLM structured-outputs backend for JSON-schema decoding.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL output (default stdout).")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Error records (default OUTPUT.errors.jsonl, or stderr).")
+@click.option("--resume/--restart", default=True, show_default=True,
+              help="Skip messages already in OUTPUT, or start over.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1), help="Messages per engine pass.")
+@click.option("--max-tokens", default=512, show_default=True, type=click.IntRange(16), help="Bound on each completion.")
+@click.option("--max-model-len", default=4096, show_default=True, type=click.IntRange(256), help="Context per sequence.")
+@click.option("--keep-ungrounded", is_flag=True, help="Keep entities not found in the text, flagged.")
+@click.option("--keep-quotes", is_flag=True, help="Keep quoted reply history in the text.")
+@click.option("--header-entities", is_flag=True, help="Add From/To/Cc names and addresses as entities.")
+@click.option("--validate", type=click.Choice(["flag", "drop", "off"]), default="flag", show_default=True,
+              help="Check codice fiscale, partita IVA and IBAN.")
+@click.option("--no-text", is_flag=True, help="Leave the message text out of records.")
+@click.option("--watch", is_flag=True, help="IMAP: keep polling (IDLE when offered).")
+@click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(1), help="IMAP: seconds between polls.")
+@click.option("--insecure", is_flag=True, help="IMAP: do not verify the server's TLS certificate.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="IMAP: trust this CA.")
+@click.option("--mark-seen", is_flag=True, help="IMAP: set \\Seen on messages once extracted.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[str, ...], errors_path: Path | None,
+            resume: bool, no_text: bool, quiet: bool, **kw: Any) -> None:
+    """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
+    from .runner import RunConfig, run
+
+    config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
+                       include_text=not no_text, progress=not quiet, **kw)
+    stop = threading.Event()
+    _install_stop_handlers(stop)
+    try:
+        summary = run(config, stop)
+    except ExtractError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        click.echo("summary: " + json.dumps(summary.to_dict()), err=True)
+
+
+def _install_stop_handlers(stop: threading.Event) -> None:
+    """SIGTERM/SIGINT set ``stop``: the source stops, the batch in hand is finished, state persists."""
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+
+@main.command()
+def models() -> None:
+    """List model aliases and whether their weights are on this machine."""
+    from .models import REGISTRY, local_folder
+    from .settings import load_settings
+
+    settings = load_settings()
+    click.echo(f"{'alias':<12} {'checkpoint':<40} {'local':<6} notes")
+    for spec in REGISTRY.values():
+        folder = local_folder(spec, settings)
+        click.echo(f"{spec.alias:<12} {spec.checkpoint:<40} {'yes' if folder else 'no':<6} {spec.notes}")
+    click.echo(f"\nlocal weights are looked up in {settings.models_dir}/<alias> (EXTRACT_ENTITIES_MODELS overrides)")
+
+
+@main.command()
+@click.argument("jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
+def view(jsonl: Path, output: Path) -> None:
+    """Render an output JSONL as a self-contained HTML report with entities highlighted."""
+    from .view import write_view
+
+    try:
+        n = write_view(jsonl, output)
+    except ExtractError as exc:
+        raise _fail(exc) from None
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot render {jsonl}: {exc}") from None
+    click.echo(f"wrote {output} ({n} messages)", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""One extraction run, from a frozen :class:`RunConfig` to a :class:`Summary`. The CLI calls this."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from schemas import SchemaError, load_schema
+
+from .adapters import Adapter, Router, check_compatible, load_adapter, parse_pairs
+from .engine import Engine, EngineConfig
+from .errors import ConfigError, InputError
+from .models import resolve_model
+from .pipeline import ExtractOptions, Extractor, Summary
+from .records import ErrorRecord, Flush, RawMessage
+from .settings import Settings, load_settings
+from .sinks import JsonlSink
+from .sources import is_imap_url, iter_path
+from .state import StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one ``extract-entities`` run needs; built by the CLI, usable from code."""
+
+    inputs: tuple[str, ...]
+    model: str = "default"
+    adapters: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    merge: bool = False
+    schema: str | None = None
+    shots: int = 2
+    decoding_backend: str = "outlines"
+    output: Path | None = None
+    errors: Path | None = None
+    restart: bool = False
+    batch_size: int = 64
+    max_tokens: int = 512
+    max_model_len: int = 4096
+    keep_ungrounded: bool = False
+    keep_quotes: bool = False
+    header_entities: bool = False
+    validate: str = "flag"
+    include_text: bool = True
+    progress: bool = True
+    watch: bool = False
+    interval: float = 60.0
+    insecure: bool = False
+    ca_file: Path | None = None
+    mark_seen: bool = False
+    settings: Settings = field(default_factory=load_settings)
+
+
+@dataclass
+class PreparedModel:
+    name: str
+    path: str
+    prompt_format: str
+    adapters: tuple[Adapter, ...]
+    merged: str | None
+
+
+def prepare_model(config: RunConfig, schema_fingerprint: str) -> PreparedModel:
+    """Resolve the model and adapters; merge one adapter into the base when asked."""
+    model = resolve_model(config.model, config.settings)
+    adapters = tuple(load_adapter(n, p) for n, p in parse_pairs(config.adapters, "--adapter"))
+    names = [a.name for a in adapters]
+    if len(set(names)) != len(names):
+        raise ConfigError("--adapter names must be unique")
+    for adapter in adapters:
+        check_compatible(adapter, model, schema_fingerprint)
+    if config.merge:
+        if len(adapters) != 1:
+            raise ConfigError("--merge serves exactly one adapter merged into the base; pass one --adapter")
+        from .merge import merge_adapter
+
+        path = merge_adapter(model.path, adapters[0], config.settings.cache_dir)
+        return PreparedModel(model.name, str(path), model.prompt_format, (), adapters[0].name)
+    return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
+
+
+def state_path(config: RunConfig) -> Path | None:
+    """Where the run's state lives: beside the output, or in the cache for IMAP to stdout."""
+    if config.output is not None:
+        return config.output.with_name(config.output.name + ".state.sqlite")
+    if any(is_imap_url(s) for s in config.inputs):
+        key = hashlib.sha256("\n".join(sorted(config.inputs)).encode()).hexdigest()[:16]
+        return config.settings.cache_dir / "state" / f"imap-{key}.sqlite"
+    return None
+
+
+def _errors_path(config: RunConfig) -> Path | None:
+    if config.errors is not None:
+        return config.errors
+    if config.output is not None:
+        return config.output.with_name(config.output.stem + ".errors.jsonl")
+    return None
+
+
+def check_inputs(inputs: tuple[str, ...]) -> None:
+    if not inputs:
+        raise InputError("no input given: pass an mbox, a Maildir, .eml files, a directory or an imap:// URL")
+    for spec in inputs:
+        if not is_imap_url(spec) and not Path(spec).expanduser().exists():
+            raise InputError(f"{spec}: no such file or directory")
+
+
+def iter_inputs(config: RunConfig, state: StateStore | None, stop: threading.Event) -> Iterator[RawMessage | ErrorRecord | Flush]:
+    """Raw messages from every input in order; IMAP inputs go through the polling source."""
+    for spec in config.inputs:
+        if is_imap_url(spec):
+            from .imap import ImapOptions, ImapSource, parse_imap_url
+
+            options = ImapOptions(insecure=config.insecure, ca_file=config.ca_file, watch=config.watch,
+                                  interval=config.interval, mark_seen=config.mark_seen)
+            yield from ImapSource(parse_imap_url(spec), options).iter_messages(state, stop)
+        else:
+            yield from iter_path(Path(spec).expanduser())
+
+
+def run(config: RunConfig, stop: threading.Event | None = None) -> Summary:
+    """Extract entities from ``config.inputs`` into JSONL; returns the run's summary."""
+    stop = stop or threading.Event()
+    check_inputs(config.inputs)
+    try:
+        schema = load_schema(config.schema)
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from exc
+    prepared = prepare_model(config, schema.fingerprint())
+    router = Router.build(parse_pairs(config.routes, "--route"), {a.name: a for a in prepared.adapters})
+
+    out_path, err_path, st_path = config.output, _errors_path(config), state_path(config)
+    if config.restart:
+        for p in (out_path, err_path, st_path):
+            if p is not None:
+                p.unlink(missing_ok=True)
+    state = StateStore(st_path) if st_path is not None else None
+    if state is not None and out_path is not None:
+        if not out_path.exists():
+            state.clear()  # a stale state without its output would skip messages
+        else:
+            state.reconcile(out_path, err_path)
+
+    engine = Engine(EngineConfig(
+        model=prepared.path,
+        adapters=prepared.adapters,
+        decoding_backend=config.decoding_backend,
+        max_model_len=config.max_model_len,
+        kv_cache_bytes=config.settings.kv_cache_bytes,
+        cache_dir=config.settings.cache_dir,
+    ))
+    options = ExtractOptions(
+        schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
+        keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,
+        header_entities=config.header_entities, validate=config.validate, include_text=config.include_text,
+    )
+    validator = None
+    if config.validate != "off" and schema.validated:
+        from .validators import apply_validation
+
+        validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
+    extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format,
+                          router=router, validator=validator, merged_adapter=prepared.merged)
+
+    sink = JsonlSink(out_path)
+    errors = JsonlSink(err_path, stream=sys.stderr)
+    progress = None
+    if config.progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(unit="msg", file=sys.stderr, dynamic_ncols=True)
+    try:
+        return extractor.run(iter_inputs(config, state, stop), sink, errors, state, progress)
+    finally:
+        sink.close()
+        errors.close()
+        if progress is not None:
+            progress.close()
+        if state is not None:
+            state.close()
+
