@@ -135,5 +135,71 @@ def view(jsonl: Path, output: Path) -> None:
     click.echo(f"wrote {output} ({n} messages)", err=True)
 
 
+@main.command()
+@click.option("-m", "--model", default="default", show_default=True, help="Registry alias, hub id or local folder.")
+@click.option("--adapter", default=None, metavar="NAME=PATH", help="peft LoRA adapter to evaluate.")
+@click.option("--merge", is_flag=True, help="Serve the adapter merged into the base weights.")
+@click.option("--data", default="kind:WN_test", show_default=True,
+              help="kind:WN_test, kind:FIC_test, wikineural:test, or a .tsv/.conllu/.jsonl/.csv file.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder with kind/ and wikineural_it/ (default $EXTRACT_ENTITIES_DATA or ../shared/data).")
+@click.option("--shots", default=0, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples.")
+@click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N examples.")
+@click.option("--schema", default=None, help="Schema to prompt with (default: the adapter's, else italian_email).")
+@click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
+              show_default=True)
+@click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report JSON (a Markdown table is written beside it as .md).")
+def evaluate(output: Path | None, **kw: Any) -> None:
+    """Entity-level P/R/F1 of a model (+ adapter) through the serving path."""
+    from training.evaluate import EvalConfig
+    from training.evaluate import evaluate as run_evaluation
+
+    try:
+        report = run_evaluation(EvalConfig(**kw))
+    except ExtractError as exc:
+        raise _fail(exc) from None
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is not None:
+        report.to_json(output)
+        output.with_suffix(".md").write_text(report.to_markdown(), encoding="utf-8")
+        click.echo(f"wrote {output} and {output.with_suffix('.md')}", err=True)
+    click.echo(report.to_markdown())
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Markdown file (default stdout).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Bar chart PNG.")
+def leaderboard(reports: tuple[Path, ...], output: Path | None, plot: Path | None) -> None:
+    """One row per model/adapter/shots from evaluation reports, best F1 first."""
+    from training.leaderboard import build_leaderboard, plot_leaderboard
+
+    try:
+        table = build_leaderboard(reports)
+        if plot is not None:
+            plot_leaderboard(reports, plot)
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot read reports: {exc}") from None
+    if output is None:
+        click.echo(table)
+    else:
+        output.write_text(table, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+def _register_train() -> None:
+    """``train`` lives with the trainer; registered here so one console script serves all."""
+    from training.cli import train
+
+    main.add_command(train, "train")
+
+
+_register_train()
+
+
 if __name__ == "__main__":
     main()

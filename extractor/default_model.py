@@ -115,3 +115,17 @@ def _convert(gguf: Path, out: Path) -> None:
     model.is_quantized = False
     model.save_pretrained(str(out), safe_serialization=True)
     tok.save_pretrained(str(out))
+
+
+def main() -> None:
+    """``python -m extractor.default_model``: convert the embedded model now, print its folder."""
+    import logging as _logging
+
+    from .settings import load_settings
+
+    _logging.basicConfig(level=_logging.WARNING, format="%(message)s")
+    print(ensure_default_model(load_settings().models_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from schemas import SchemaError, load_schema
+from schemas import EntitySchema, SchemaError, load_schema
 
 from .adapters import Adapter, Router, check_compatible, load_adapter, parse_pairs
 from .engine import Engine, EngineConfig
@@ -68,23 +68,43 @@ class PreparedModel:
     merged: str | None
 
 
-def prepare_model(config: RunConfig, schema_fingerprint: str) -> PreparedModel:
+def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: bool, settings: Settings,
+                  schema_fingerprint: str | None) -> PreparedModel:
     """Resolve the model and adapters; merge one adapter into the base when asked."""
-    model = resolve_model(config.model, config.settings)
-    adapters = tuple(load_adapter(n, p) for n, p in parse_pairs(config.adapters, "--adapter"))
+    model = resolve_model(model_name, settings)
+    adapters = tuple(load_adapter(n, p) for n, p in parse_pairs(adapter_specs, "--adapter"))
     names = [a.name for a in adapters]
     if len(set(names)) != len(names):
         raise ConfigError("--adapter names must be unique")
     for adapter in adapters:
         check_compatible(adapter, model, schema_fingerprint)
-    if config.merge:
+    if merge:
         if len(adapters) != 1:
             raise ConfigError("--merge serves exactly one adapter merged into the base; pass one --adapter")
         from .merge import merge_adapter
 
-        path = merge_adapter(model.path, adapters[0], config.settings.cache_dir)
+        path = merge_adapter(model.path, adapters[0], settings.cache_dir)
         return PreparedModel(model.name, str(path), model.prompt_format, (), adapters[0].name)
     return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
+
+
+def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_len: int, settings: Settings) -> Engine:
+    """The run's one engine: base model plus every adapter, schema-constrained decoding."""
+    return Engine(EngineConfig(
+        model=prepared.path,
+        adapters=prepared.adapters,
+        decoding_backend=decoding_backend,
+        max_model_len=max_model_len,
+        kv_cache_bytes=settings.kv_cache_bytes,
+        cache_dir=settings.cache_dir,
+    ))
+
+
+def resolve_schema(spec: str | None) -> EntitySchema:
+    try:
+        return load_schema(spec)
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def state_path(config: RunConfig) -> Path | None:
@@ -109,8 +129,13 @@ def check_inputs(inputs: tuple[str, ...]) -> None:
     if not inputs:
         raise InputError("no input given: pass an mbox, a Maildir, .eml files, a directory or an imap:// URL")
     for spec in inputs:
-        if not is_imap_url(spec) and not Path(spec).expanduser().exists():
+        if is_imap_url(spec):
+            continue
+        path = Path(spec).expanduser()
+        if not path.exists():
             raise InputError(f"{spec}: no such file or directory")
+        if next(iter_path(path), None) is None:
+            raise InputError(f"{spec}: no messages found (empty mailbox or folder)")
 
 
 def iter_inputs(config: RunConfig, state: StateStore | None, stop: threading.Event) -> Iterator[RawMessage | ErrorRecord | Flush]:
@@ -126,15 +151,16 @@ def iter_inputs(config: RunConfig, state: StateStore | None, stop: threading.Eve
             yield from iter_path(Path(spec).expanduser())
 
 
-def run(config: RunConfig, stop: threading.Event | None = None) -> Summary:
-    """Extract entities from ``config.inputs`` into JSONL; returns the run's summary."""
+def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine | None = None) -> Summary:
+    """Extract entities from ``config.inputs`` into JSONL; returns the run's summary.
+
+    ``engine`` reuses an engine already serving the same model and adapters (tests, jobs).
+    """
     stop = stop or threading.Event()
     check_inputs(config.inputs)
-    try:
-        schema = load_schema(config.schema)
-    except SchemaError as exc:
-        raise ConfigError(str(exc)) from exc
-    prepared = prepare_model(config, schema.fingerprint())
+    schema = resolve_schema(config.schema)
+    prepared = prepare_model(config.model, config.adapters, merge=config.merge, settings=config.settings,
+                             schema_fingerprint=schema.fingerprint())
     router = Router.build(parse_pairs(config.routes, "--route"), {a.name: a for a in prepared.adapters})
 
     out_path, err_path, st_path = config.output, _errors_path(config), state_path(config)
@@ -149,14 +175,9 @@ def run(config: RunConfig, stop: threading.Event | None = None) -> Summary:
         else:
             state.reconcile(out_path, err_path)
 
-    engine = Engine(EngineConfig(
-        model=prepared.path,
-        adapters=prepared.adapters,
-        decoding_backend=config.decoding_backend,
-        max_model_len=config.max_model_len,
-        kv_cache_bytes=config.settings.kv_cache_bytes,
-        cache_dir=config.settings.cache_dir,
-    ))
+    if engine is None:
+        engine = build_engine(prepared, decoding_backend=config.decoding_backend,
+                              max_model_len=config.max_model_len, settings=config.settings)
     options = ExtractOptions(
         schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,

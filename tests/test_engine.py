@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from extractor.pipeline import ExtractOptions, Extractor
+from extractor.errors import MessageError
+from extractor.pipeline import ExtractOptions, Extractor, parse_output
 from schemas import load_schema
 from tiny_model import synthetic_examples
 
@@ -42,8 +43,13 @@ def test_labels_only_from_the_schema(engine, schema, prompts):
     for adapter in (None, "alpha", "beta"):
         gens = engine.generate(prompts[:12], [adapter] * 12, json_schema=kind.json_schema(), max_tokens=160)
         for gen in gens:
-            labels = {e["label"] for e in json.loads(gen.text)["entities"]}
-            assert labels <= {"PER", "ORG", "LOC"}, (adapter, gen.text)
+            # Random adapters may run into max_tokens: the pipeline salvages complete entities.
+            try:
+                pairs, _ = parse_output(gen, kind.output_model(), 160)
+            except MessageError:
+                assert gen.finish_reason == "length"
+                continue
+            assert {label for _, label in pairs} <= {"PER", "ORG", "LOC"}, (adapter, gen.text)
 
 
 def test_two_adapters_routed_in_one_pass_differ_from_base_and_each_other(engine, schema, prompts):
