@@ -1,0 +1,59 @@
+"""Exactly-once for real: kill -9 a CLI run mid-way, re-run, every message appears once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tiny_model import synthetic_examples
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+
+def write_mbox(path: Path, n: int) -> None:
+    with open(path, "wb") as fh:
+        for i, (text, _) in enumerate(synthetic_examples(n, seed=7)):
+            fh.write(
+                f"From sender{i}@example.it Mon Mar  4 09:12:00 2024\n"
+                f"From: Mittente {i} <sender{i}@example.it>\nSubject: messaggio {i}\n"
+                f"Message-ID: <m{i}@example.it>\nContent-Type: text/plain; charset=utf-8\n\n{text}\n\n".encode()
+            )
+
+
+def cli(tiny_model: Path, mbox: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "extractor.cli", str(mbox), "--model", str(tiny_model), "--shots", "0",
+            "--max-tokens", "96", "--max-model-len", "2048", "--batch-size", "4", "-o", str(out), "-q"]
+
+
+def test_kill_minus_nine_then_resume_is_exactly_once(tiny_model, tmp_path, isolated_cache):
+    n = 60
+    mbox, out = tmp_path / "big.mbox", tmp_path / "out.jsonl"
+    write_mbox(mbox, n)
+    env = {**os.environ, "VLLM_ENABLE_V1_MULTIPROCESSING": "0", "EXTRACT_ENTITIES_CACHE": str(isolated_cache)}
+    proc = subprocess.Popen(cli(tiny_model, mbox, out), env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and len(out.read_bytes().splitlines()) >= 8:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(out.read_bytes().splitlines())
+    assert 8 <= done_before < n
+    with open(out, "ab") as fh:  # what a kill during a write leaves behind
+        fh.write(b'{"message_id": "<torn')
+
+    subprocess.run(cli(tiny_model, mbox, out), env=env, check=True, stderr=subprocess.DEVNULL, timeout=600)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    ids = [r["message_id"] for r in records]
+    assert sorted(ids) == sorted(f"<m{i}@example.it>" for i in range(n))
+    errors = out.with_name("out.errors.jsonl")
+    assert not errors.exists() or errors.read_text() == ""
