@@ -1,123 +1,765 @@
-"""MIME decoding: raw bytes -> :class:`Message` with the body text the model will see."""
+"""MIME decoding: raw bytes -> :class:`Message` with the body text the model will see.
+
+What ends up in :attr:`Message.text`, in order:
+
+1. The MIME tree is walked (``compat32`` parsing: fast, never raises on access). In a
+   ``multipart/alternative`` the ``text/plain`` alternative wins over ``text/html``; other
+   multiparts concatenate their inline text parts. HTML is rendered with inscriptis.
+2. Attached messages (``message/rfc822``) are listed as attachments, not read as body, unless
+   the message has no text of its own. PEC envelopes (``X-Trasporto``/``X-Ricevuta`` headers
+   or a ``postacert.eml`` part) take the body of ``postacert.eml``, the certified message;
+   ``Message.headers[BODY_PART_HEADER]`` records where the body came from.
+3. Charsets: the declared one, then (when it fails or is missing) UTF-8, charset-normalizer
+   detection, latin-1 last.
+4. Line ends become ``\\n``, quoted reply history is cut (:mod:`extractor.quotes`) unless
+   ``keep_quotes``, and the text is truncated to :data:`MAX_TEXT_CHARS`.
+
+Entity offsets refer to that final string. Anything cut or repaired is named in
+``Message.defects``. Work per message is bounded by :data:`MAX_PARTS`,
+:data:`MAX_CONTAINERS`, :data:`MAX_DEPTH` and the character limits below.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
 import email
 import email.policy
-from email.message import EmailMessage, Message as StdMessage
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.message import Message as StdMessage
 from email.utils import getaddresses
 
 from .errors import MessageError
-from .records import Attachment, Message, RawMessage
+from .quotes import strip_quotes
+from .records import Attachment, Entity, Message, RawMessage
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_PARTS = 1000
+"""MIME parts parsed per message; the raw bytes are cut before the next ``Content-Type`` line."""
+MAX_CONTAINERS = 100
+"""``multipart/*`` and ``message/*`` containers parsed per message (bounds nesting and parse time)."""
+MAX_DEPTH = 24
+"""Nesting depth walked; deeper parts are skipped with a defect."""
+MAX_TEXT_CHARS = 100_000
+"""Longer body text is truncated, with a defect."""
+MAX_HTML_CHARS = 1_000_000
+"""HTML longer than this is cut before conversion (inscriptis needs ~0.7 s per million characters)."""
+MAX_HEADER_CHARS = 16_384
+"""Header values longer than this are cut before decoding, with a defect."""
+MAX_ADDRESSES = 500
+"""Addresses kept per To/Cc header."""
+BODY_PART_HEADER = "X-Extract-Body-Part"
+"""Key in ``Message.headers`` naming the attached message the body came from, when it did."""
+PEC_HEADERS = ("X-Trasporto", "X-Ricevuta", "X-TipoRicevuta", "X-Riferimento-Message-ID", "X-VerificaSicurezza")
+"""PEC headers copied into ``Message.headers`` when present."""
+
+_NOT_MAIL_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Outlook .msg (OLE compound file); export it as .eml"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip file"),
+)
+_BOM = b"\xef\xbb\xbf"
+_CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?([a-z0-9!#$&^_.+/-]+)")
+_OBSOLETE_HEADER_NAME = re.compile(rb"(?m)^([!-9;-~]+)[ \t]+:")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_ENVELOPE_THEN_HEADER = re.compile(rb"\n\r?\nFrom [^\n]*\n[!-9;-~]+:")
+_DELIMITER_THEN_HEADER = re.compile(r"(?m)^--(\S[^\r\n]{0,198}?)[ \t]*\r?\n(?=content-)", re.IGNORECASE)
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_SINGLE_BYTE_WESTERN = {"ascii", "iso8859_1", "cp1252", "iso8859_15"}
+_CHARSET_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "big5": "big5hkscs",
+    "ascii": "cp1252",
+    "iso8859_1": "cp1252",
+}
+_MIN_DETECT_BYTES = 16
+"""Fewer non-ASCII bytes than this are not worth a detection guess: windows-1252 is more likely right."""
+_ATTACHED_MESSAGE_TYPES = ("message/rfc822", "message/global")
+_BODY_TYPES = ("text/plain", "text/html")
+_POSTACERT = "postacert.eml"
 
 
-def decode_payload(part: StdMessage) -> str:
-    """Decode one leaf part's payload to text: declared charset, else detected, else latin-1."""
-    payload = part.get_payload(decode=True)
-    if payload is None:
-        return ""
-    if isinstance(payload, str):
-        return payload
-    charset = part.get_content_charset()
-    if charset:
-        try:
-            return payload.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            pass
+# ---------------------------------------------------------------------------------------------
+# charsets
+
+
+def _codec(charset: str | None) -> str | None:
+    """Python codec name for a MIME charset label, or None when unknown."""
+    if not charset:
+        return None
+    label = charset.strip().strip("\"'").lower()
+    if label in ("iso-8859-8-i", "iso-8859-6-i"):
+        label = label[:-2]
     try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        return codecs.lookup(label).name.replace("-", "_")
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> tuple[str, str | None]:
+    """Decode bytes to text: the declared charset, else UTF-8, detection, latin-1.
+
+    Returns the text and a defect (None when the declared charset decoded cleanly). A
+    declared single-byte western charset on valid non-ASCII UTF-8 is taken as mislabelled UTF-8;
+    a declared charset that fails on a few bytes (<= 0.5 %) is kept with replacement characters.
+    """
+    if not data:
+        return "", None
+    codec = _codec(charset)
+    label = charset.strip() if charset else None
+    if codec in _SINGLE_BYTE_WESTERN and not data.isascii():
+        utf8 = _try_decode(data, "utf_8")
+        if utf8 is not None:
+            return utf8, f"charset {label} declared but content is UTF-8"
+    if codec is not None:
+        for name in dict.fromkeys((_CHARSET_SUPERSETS.get(codec, codec), codec)):
+            text = _try_decode(data, name)
+            if text is not None:
+                return text, None
+        lenient = data.decode(_CHARSET_SUPERSETS.get(codec, codec), errors="replace")
+        bad = lenient.count("\ufffd") - data.count("\ufffd".encode())
+        if bad <= max(1, len(data) // 200):
+            return lenient, f"{bad} undecodable bytes in charset {label}"
+    reason = f"charset {label} wrong" if label and codec else f"charset {label} unknown" if label else None
+    text = _try_decode(data, "utf_8")
+    if text is not None:
+        return text, f"{reason}; decoded as UTF-8" if reason and codec not in (None, "ascii") else reason
+    detected = _detect(data)
+    if detected is not None:
+        return data.decode(detected, errors="replace"), f"{reason or 'no charset'}; detected {detected}"
+    text = _try_decode(data, "cp1252")
+    if text is not None:
+        return text, f"{reason or 'no charset'}; decoded as windows-1252"
+    return data.decode("latin_1"), f"{reason or 'no charset'}; decoded as latin-1"
+
+
+def _try_decode(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's best guess on the first 64 KiB, or None (also when too few bytes to tell)."""
+    sample = data[:65536]
+    if sum(b > 0x7F for b in sample) < _MIN_DETECT_BYTES:
+        return None
     from charset_normalizer import from_bytes
 
-    best = from_bytes(payload).best()
-    if best is not None:
-        return str(best)
-    return payload.decode("latin-1")
+    best = from_bytes(sample).best()
+    if best is None:
+        return None
+    return _codec(best.encoding)
+
+
+def decode_payload(part: StdMessage, limit: int | None = None) -> tuple[str, list[str]]:
+    """Decode one leaf part's payload to text; ``limit`` cuts the bytes first (at a line end).
+
+    Returns the text and the defects met (bad charset, truncation).
+    """
+    defects: list[str] = []
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        return "", defects
+    if isinstance(payload, str):  # pragma: no cover - compat32 returns bytes
+        return payload, defects
+    if limit is not None and len(payload) > limit:
+        cut = payload.rfind(b"\n", max(0, limit - 4096), limit)
+        payload = payload[: cut if cut > 0 else limit]
+        defects.append(f"{part.get_content_type()} part cut to {len(payload)} bytes")
+    charset = part.get_param("charset")
+    charset = charset if isinstance(charset, str) else None
+    if charset is None and part.get_content_type() == "text/html":
+        meta = _META_CHARSET.search(payload[:4096])
+        charset = meta.group(1).decode("ascii") if meta else None
+    text, defect = decode_bytes(payload, charset)
+    if defect:
+        defects.append(defect)
+    return text, defects
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
 
 
 def html_to_text(html: str) -> str:
-    """Render HTML to plain text with inscriptis (layout-aware, no network)."""
+    """Render HTML to plain text with inscriptis (layout-aware, no network); never raises.
+
+    Falls back to a tag stripper when inscriptis fails or loses all the text (it drops
+    content nested deeper than the HTML parser's depth limit).
+    """
     from inscriptis import get_text
+    from lxml.etree import LxmlError
 
-    return get_text(html)
-
-
-def _header(msg: StdMessage, name: str) -> str | None:
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
     try:
-        value = msg.get(name)
-    except Exception:  # malformed header values raise from the header registry
-        raw = msg.get_all(name, failobj=[None]) if hasattr(msg, "get_all") else [None]
-        value = raw[0]
+        text = get_text(html)
+    except (ValueError, TypeError, LookupError, AssertionError, LxmlError):  # lxml rejects some documents
+        text = ""
+    if text.strip():
+        return text
+    return _strip_tags(html)
+
+
+def _strip_tags(html: str) -> str:
+    import html as html_lib
+
+    html = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", html)
+    html = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h[1-6])\s*>", "\n", html)
+    return html_lib.unescape(re.sub(r"<[^>]*>", "", html))
+
+
+# ---------------------------------------------------------------------------------------------
+# headers
+
+
+def decode_header_value(value: str | None) -> str | None:
+    """Unfold and decode one raw header value (RFC 2047, raw 8-bit bytes); never raises.
+
+    Malformed encoded words are kept as written; anything unexpected falls back to the raw
+    string with whitespace collapsed. Empty values become None.
+    """
     if value is None:
         return None
-    return " ".join(str(value).split()) or None
-
-
-def _addresses(msg: StdMessage, name: str) -> tuple[str, ...]:
+    raw = " ".join(str(value).split())
     try:
-        values = msg.get_all(name, [])
-        pairs = getaddresses([str(v) for v in values])
-    except Exception:
-        return ()
-    return tuple(f"{n} <{a}>" if n else a for n, a in pairs if a or n)
+        text = _decode_8bit(raw)
+        if "=?" in text:
+            text = _decode_encoded_words(text)
+        text = " ".join(text.split())
+    except (ValueError, LookupError, UnicodeError, TypeError):  # pragma: no cover - headers never fail a message
+        text = raw.encode("utf-8", "replace").decode("utf-8")
+    return text or None
 
 
-def _body(msg: StdMessage) -> tuple[str, str, list[Attachment]]:
-    plain: str | None = None
-    html: str | None = None
-    attachments: list[Attachment] = []
-    for part in msg.walk():
-        if part.is_multipart():
+def _decode_8bit(value: str) -> str:
+    """Undo surrogate-escaped raw 8-bit header bytes (UTF-8, else detected, else latin-1)."""
+    if not any("\udc80" <= c <= "\udcff" for c in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    return decode_bytes(data)[0]
+
+
+def _decode_encoded_words(value: str) -> str:
+    """RFC 2047 decoding; adjacent words in one charset are joined as bytes before decoding."""
+    out: list[str] = []
+    pending: tuple[bytearray, str] | None = None
+    pos = 0
+    for m in _ENCODED_WORD.finditer(value):
+        gap = value[pos : m.start()]
+        data = _word_bytes(m.group(2), m.group(3))
+        charset = m.group(1).split("*", 1)[0]
+        if data is None:
+            out.append(_flush(pending) + gap + m.group(0))
+            pending, pos = None, m.end()
             continue
-        ctype = part.get_content_type()
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = part.get_filename()
-        if disposition == "attachment" or (filename and not ctype.startswith("text/")):
-            payload = part.get_payload(decode=True) or b""
-            attachments.append(Attachment(filename=filename, content_type=ctype, size=len(payload)))
-            continue
-        if ctype == "text/plain" and plain is None:
-            plain = decode_payload(part)
-        elif ctype == "text/html" and html is None:
-            html = decode_payload(part)
-    if plain is not None and plain.strip():
-        return plain, "text/plain", attachments
-    if html is not None:
-        return html_to_text(html), "text/html", attachments
-    return plain or "", "text/plain", attachments
+        if gap and not (pending is not None and gap.isspace()):
+            out.append(_flush(pending) + gap)
+            pending = None
+        if pending is not None and pending[1].lower() == charset.lower():
+            pending[0].extend(data)
+        else:
+            out.append(_flush(pending))
+            pending = (bytearray(data), charset)
+        pos = m.end()
+    out.append(_flush(pending) + value[pos:])
+    return "".join(out)
 
 
-def parse_message(raw: RawMessage) -> Message:
-    """Parse one raw message; raises :class:`MessageError` with a reason when it is not mail."""
-    data = raw.data
-    if data.startswith(_OLE_MAGIC):
-        raise MessageError("not an RFC 822 message: Outlook .msg (OLE compound file); export it as .eml")
+def _word_bytes(encoding: str, text: str) -> bytes | None:
+    try:
+        raw = text.encode("ascii")
+        if encoding in "bB":
+            return base64.b64decode(raw + b"=" * (-len(raw) % 4))
+        return binascii.a2b_qp(raw, header=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        return None
+
+
+def _flush(pending: tuple[bytearray, str] | None) -> str:
+    if pending is None:
+        return ""
+    return decode_bytes(bytes(pending[0]), pending[1])[0]
+
+
+@dataclass
+class _Headers:
+    """Raw header values by lower-case name, in order, as the parser stored them."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    defects: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, msg: StdMessage) -> _Headers:
+        h = cls()
+        for name, value in msg.raw_items():
+            h.values.setdefault(name.lower(), []).append(str(value))
+        return h
+
+    def raw(self, name: str) -> str | None:
+        found = self.values.get(name.lower())
+        if not found:
+            return None
+        value = found[0]
+        if len(value) > MAX_HEADER_CHARS:
+            self.defects.append(f"{name} header cut to {MAX_HEADER_CHARS} characters")
+            value = value[:MAX_HEADER_CHARS]
+        return value
+
+    def text(self, name: str) -> str | None:
+        return decode_header_value(self.raw(name))
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        found = self.values.get(name.lower(), [])
+        joined = ", ".join(found)
+        if len(joined) > MAX_HEADER_CHARS:
+            self.defects.append(f"{name} header cut to {MAX_HEADER_CHARS} characters")
+            joined = joined[:MAX_HEADER_CHARS]
+        try:
+            pairs = getaddresses([" ".join(joined.split())])
+        except (ValueError, TypeError, IndexError):  # malformed address lists must not fail the message
+            return ()
+        out: list[str] = []
+        for display, addr in pairs:
+            formatted = format_address(decode_header_value(display), decode_header_value(addr))
+            if formatted:
+                out.append(formatted)
+        if len(out) > MAX_ADDRESSES:
+            self.defects.append(f"{name}: only the first {MAX_ADDRESSES} of {len(out)} addresses kept")
+        return tuple(out[:MAX_ADDRESSES])
+
+
+def format_address(name: str | None, addr: str | None) -> str | None:
+    """``Name <addr>`` (the name unquoted, as decoded), ``addr`` alone, or ``Name`` alone."""
+    name = (name or "").strip().strip("\"'").strip()
+    addr = (addr or "").strip()
+    if name and addr and name != addr:
+        return f"{name} <{addr}>"
+    return addr or name or None
+
+
+def split_address(value: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Spans ``(name, address)`` in a string made by :func:`format_address` (None when absent)."""
+    if value.endswith(">"):
+        lt = value.rfind(" <")
+        if lt > 0:
+            return (0, lt), (lt + 2, len(value) - 1)
+    if "@" in value and " " not in value.strip():
+        return None, (0, len(value))
+    return (0, len(value)), None
+
+
+# ---------------------------------------------------------------------------------------------
+# MIME walk
+
+
+@dataclass
+class _Walk:
+    """What a walk over one message's tree collects besides its text."""
+
+    attachments: list[Attachment] = field(default_factory=list)
+    attached: list[tuple[str | None, StdMessage]] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    parts: int = 0
+
+    def defect(self, text: str) -> None:
+        if text not in self.defects:
+            self.defects.append(text)
+
+
+def _is_container(part: StdMessage) -> bool:
+    return isinstance(part.get_payload(), list)
+
+
+def _payload_size(part: StdMessage) -> int:
+    """Decoded size of a leaf, estimated from base64 length without decoding it."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return sum(_payload_size(p) for p in payload if isinstance(p, StdMessage))
+    if not isinstance(payload, str):
+        return 0
+    if _transfer_encoding(part) == "base64":
+        compact = "".join(payload.split())
+        return max(0, len(compact) * 3 // 4 - (len(compact) - len(compact.rstrip("="))))
+    decoded = part.get_payload(decode=True)
+    return len(decoded) if isinstance(decoded, bytes) else len(payload)
+
+
+def _transfer_encoding(part: StdMessage) -> str:
+    return str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+
+
+def _filename(part: StdMessage) -> str | None:
+    try:
+        name = part.get_filename()
+    except (ValueError, TypeError, LookupError, IndexError):
+        return None
+    return decode_header_value(name) if name else None
+
+
+def _texts(part: StdMessage, depth: int, walk: _Walk) -> list[tuple[str, str]]:
+    """``(text, body type)`` of the inline text in ``part``, in document order.
+
+    Attachments and attached messages are recorded in ``walk`` instead.
+    """
+    walk.parts += 1
+    if walk.parts > MAX_PARTS:
+        walk.defect(f"more than {MAX_PARTS} MIME parts; the rest skipped")
+        return []
+    if depth > MAX_DEPTH:
+        walk.defect(f"MIME nesting deeper than {MAX_DEPTH}; inner parts skipped")
+        return []
+    for d in part.defects:
+        walk.defect(type(d).__name__)
+    ctype = part.get_content_type()
+    if ctype in _ATTACHED_MESSAGE_TYPES and _is_container(part):
+        return _attached_message(part, walk)
+    if ctype.startswith("multipart/") and _is_container(part):
+        return _multipart(part, ctype, depth, walk)
+    if ctype.startswith("multipart/"):
+        recovered = _recover_multipart(part, walk)
+        if recovered is not None:
+            return _multipart(recovered, ctype, depth, walk)
+        return _leaf(part, "text/plain", walk, inline=True)
+    if ctype.startswith("message/") or _is_container(part):
+        walk.attachments.append(Attachment(_filename(part), ctype, _payload_size(part)))
+        return []
+    return _leaf(part, ctype, walk, inline=depth == 0)
+
+
+def _attached_message(part: StdMessage, walk: _Walk) -> list[tuple[str, str]]:
+    inner = part.get_payload()[0] if part.get_payload() else None
+    name = _filename(part)
+    if isinstance(inner, StdMessage) and _transfer_encoding(part) in ("base64", "quoted-printable"):
+        inner = _reparse_encoded(inner, _transfer_encoding(part), walk)
+    walk.attachments.append(Attachment(name, part.get_content_type(), _payload_size(part)))
+    if isinstance(inner, StdMessage):
+        walk.attached.append((name, inner))
+    return []
+
+
+def _reparse_encoded(inner: StdMessage, encoding: str, walk: _Walk) -> StdMessage | None:
+    """An attached message sent base64/quoted-printable encoded (not allowed, but seen): decode, parse.
+
+    The parser read the encoded text as a headerless message; its serialisation is that text.
+    """
+    try:
+        encoded = inner.as_bytes()
+        data = base64.b64decode(encoded) if encoding == "base64" else binascii.a2b_qp(encoded)
+        data, cut = _bound_structure(data)
+        if cut:
+            walk.defect(cut)
+        walk.defect(f"attached message with {encoding} transfer encoding")
+        return email.message_from_bytes(data.lstrip(b"\r\n"), policy=email.policy.compat32)
+    except (binascii.Error, ValueError, RecursionError):
+        return None
+
+
+def _multipart(part: StdMessage, ctype: str, depth: int, walk: _Walk) -> list[tuple[str, str]]:
+    children = [_texts(child, depth + 1, walk) for child in part.get_payload() if isinstance(child, StdMessage)]
+    if ctype == "multipart/alternative":
+        return _best_alternative(children)
+    if ctype == "multipart/signed" and children:
+        return children[0]
+    return [t for texts in children for t in texts]
+
+
+def _best_alternative(children: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """The plain-text alternative when it has text, else the HTML one, else the last with text."""
+    filled = [texts for texts in children if any(t.strip() for t, _ in texts)]
+    for wanted in _BODY_TYPES:
+        for texts in filled:
+            if all(kind == wanted for _, kind in texts):
+                return texts
+    return filled[-1] if filled else []
+
+
+def _recover_multipart(part: StdMessage, walk: _Walk) -> StdMessage | None:
+    """Re-parse a multipart whose declared boundary never occurs, with the delimiter it really uses."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return None
+    boundary = _used_boundary(part, payload)
+    if boundary is None:
+        walk.defect("multipart without parts read as text")
+        return None
+    data = payload.encode("ascii", "surrogateescape")
+    head = f'Content-Type: {part.get_content_type()}; boundary="{boundary}"\n\n'.encode("ascii", "surrogateescape")
+    data, cut = _bound_structure(data)
+    try:
+        recovered = email.message_from_bytes(head + data, policy=email.policy.compat32)
+    except RecursionError:
+        return None
+    if not _is_container(recovered):
+        return None
+    walk.defect(f"multipart boundary recovered from the body ({boundary!r})")
+    if cut:
+        walk.defect(cut)
+    return recovered
+
+
+def _used_boundary(part: StdMessage, payload: str) -> str | None:
+    """The declared boundary unfolded when the body uses it so, else the first delimiter before a header."""
+    declared = part.get_param("boundary")
+    if isinstance(declared, str):
+        unfolded = re.sub(r"\r?\n(?=[ \t])", "", declared)
+        if unfolded != declared and re.search(rf"(?m)^--{re.escape(unfolded)}[ \t]*\r?$", payload):
+            return unfolded
+    m = _DELIMITER_THEN_HEADER.search(payload)
+    return m.group(1) if m and '"' not in m.group(1) and "\\" not in m.group(1) else None
+
+
+def _leaf(part: StdMessage, ctype: str, walk: _Walk, *, inline: bool = False) -> list[tuple[str, str]]:
+    """A leaf part: body text when it is inline plain text or HTML, else an attachment.
+
+    ``inline`` reads a text part as body even when its disposition says attachment (a
+    message whose only part is that text).
+    """
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part)
+    if ctype not in _BODY_TYPES or (disposition == "attachment" and not inline):
+        size = _payload_size(part)
+        if size or filename:
+            walk.attachments.append(Attachment(filename, ctype, size))
+        return []
+    limit = MAX_HTML_CHARS * 4 if ctype == "text/html" else MAX_TEXT_CHARS * 4
+    text, defects = decode_payload(part, limit)
+    for d in defects:
+        walk.defect(d)
+    if ctype == "text/html":
+        if len(text) > MAX_HTML_CHARS:
+            walk.defect(f"HTML cut to {MAX_HTML_CHARS} characters before conversion")
+            text = text[:MAX_HTML_CHARS]
+        text = html_to_text(text)
+    return [(text, ctype)]
+
+
+def _join(texts: list[tuple[str, str]]) -> tuple[str, str]:
+    filled = [(t, kind) for t, kind in texts if t.strip()]
+    if not filled:
+        return "", "text/plain"
+    return "\n\n".join(t for t, _ in filled), filled[0][1]
+
+
+# ---------------------------------------------------------------------------------------------
+# raw bytes
+
+
+def _check_raw(data: bytes) -> bytes:
+    """Reject what is not mail; drop a byte-order mark. Raises :class:`MessageError`."""
+    for magic, what in _NOT_MAIL_MAGIC:
+        if data.startswith(magic):
+            raise MessageError(f"not an RFC 822 message: {what}")
+    data = data.removeprefix(_BOM)
     if not data.strip():
         raise MessageError("empty message")
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    if not isinstance(msg, EmailMessage) or not msg.keys():
-        raise MessageError("no RFC 822 headers found")
+    if data.startswith(b"From ") and _ENVELOPE_THEN_HEADER.search(data):
+        raise MessageError(
+            "an mbox with several messages was read as one message (bytes before the first 'From ' line, "
+            "such as a byte-order mark, hide it from the mbox reader)"
+        )
+    return data
+
+
+def _repair_header_block(data: bytes) -> bytes:
+    """Accept the obsolete ``Name :`` header syntax (space before the colon)."""
+    end = re.search(rb"\r?\n\r?\n", data)
+    head, rest = (data[: end.start()], data[end.start() :]) if end else (data, b"")
+    fixed = _OBSOLETE_HEADER_NAME.sub(rb"\1:", head)
+    return fixed + rest if fixed != head else data
+
+
+def _bound_structure(data: bytes) -> tuple[bytes, str | None]:
+    """Cut the raw bytes before the part that would exceed :data:`MAX_PARTS`/:data:`MAX_CONTAINERS`."""
+    containers = 0
+    for parts, m in enumerate(_CONTENT_TYPE_LINE.finditer(data), 1):
+        containers += m.group(1).lower().startswith((b"multipart/", b"message/"))
+        if parts > MAX_PARTS or containers > MAX_CONTAINERS:
+            what = f"{MAX_PARTS} parts" if parts > MAX_PARTS else f"{MAX_CONTAINERS} nested containers"
+            return data[: m.start()], f"MIME structure cut after {what}"
+    return data, None
+
+
+def _parse_tree(data: bytes) -> tuple[StdMessage, list[str]]:
+    data = _repair_header_block(data)
+    data, cut = _bound_structure(data)
     try:
-        text, body_type, attachments = _body(msg)
+        msg = email.message_from_bytes(data, policy=email.policy.compat32)
     except RecursionError as exc:
         raise MessageError("MIME structure nested too deeply") from exc
-    text = text.replace("\r\n", "\n")
-    return Message(
+    if not msg.keys():
+        raise MessageError("no RFC 822 headers found: not an email message")
+    return msg, [cut] if cut else []
+
+
+# ---------------------------------------------------------------------------------------------
+# message
+
+
+@dataclass
+class _Body:
+    text: str
+    body_type: str
+    walk: _Walk
+    extra_headers: dict[str, str]
+
+
+def _extract_body(msg: StdMessage, headers: _Headers) -> _Body:
+    walk = _Walk()
+    try:
+        text, body_type = _join(_texts(msg, 0, walk))
+    except RecursionError as exc:
+        raise MessageError("MIME structure nested too deeply") from exc
+    extra: dict[str, str] = {}
+    for name in PEC_HEADERS:
+        value = headers.text(name)
+        if value:
+            extra[name] = value
+    postacert = [(n, m) for n, m in walk.attached if (n or "").lower() == _POSTACERT]
+    if not postacert and ("X-Trasporto" in extra or "X-Ricevuta" in extra):
+        postacert = walk.attached[:1]
+    if postacert or not _has_words(text):
+        found = _attached_body(postacert or walk.attached, walk, 1)
+        if found is not None:
+            text, body_type, inner = found
+            source = _POSTACERT if postacert else "message/rfc822"
+            extra[BODY_PART_HEADER] = source
+            extra.update(_inner_headers(inner, source))
+    return _Body(text, body_type, walk, extra)
+
+
+def _has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+def _attached_body(
+    attached: list[tuple[str | None, StdMessage]], walk: _Walk, depth: int
+) -> tuple[str, str, StdMessage] | None:
+    """Text of the first attached message that has some (searching attachments of attachments)."""
+    for _, inner in attached:
+        if depth > MAX_DEPTH:
+            walk.defect(f"MIME nesting deeper than {MAX_DEPTH}; inner parts skipped")
+            return None
+        inner_walk = _Walk(parts=walk.parts)
+        try:
+            text, body_type = _join(_texts(inner, depth, inner_walk))
+        except RecursionError:
+            text, body_type = "", "text/plain"
+        walk.parts = inner_walk.parts
+        for d in inner_walk.defects:
+            walk.defect(d)
+        if _has_words(text):
+            return text, body_type, inner
+        found = _attached_body(inner_walk.attached, walk, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _inner_headers(inner: StdMessage, source: str) -> dict[str, str]:
+    """From/Subject/Date/Message-ID of the message the body came from, under ``X-<source>-*`` keys."""
+    prefix = "X-Postacert" if source == _POSTACERT else "X-Attached"
+    h = _Headers.of(inner)
+    out = {}
+    for name in ("From", "Subject", "Date", "Message-ID"):
+        value = h.text(name)
+        if value:
+            out[f"{prefix}-{name}"] = value
+    return out
+
+
+def _normalise_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return text.removeprefix("\ufeff")
+
+
+def parse_message(raw: RawMessage, *, keep_quotes: bool = False) -> Message:
+    """Parse one raw message; raises :class:`MessageError` with a reason when it is not mail.
+
+    ``Message.text`` is the exact string entity offsets refer to: LF line ends, quoted
+    history removed unless ``keep_quotes``, at most :data:`MAX_TEXT_CHARS` characters.
+    """
+    data = _check_raw(raw.data)
+    msg, defects = _parse_tree(data)
+    headers = _Headers.of(msg)
+    body = _extract_body(msg, headers)
+    text = _normalise_text(body.text)
+    if not keep_quotes:
+        text = strip_quotes(text, lang_hint="it")
+    if len(text) > MAX_TEXT_CHARS:
+        defects.append(f"body truncated to {MAX_TEXT_CHARS} characters")
+        text = text[:MAX_TEXT_CHARS]
+    message_id = headers.text("Message-ID")
+    message = Message(
         source=raw.source,
         key=raw.key,
         folder=raw.folder,
         uid=raw.uid,
         text=text,
-        message_id=_header(msg, "Message-ID"),
-        date=_header(msg, "Date"),
-        sender=(_addresses(msg, "From") or (None,))[0],
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        subject=_header(msg, "Subject"),
-        body_type=body_type,
-        attachments=tuple(attachments),
-        defects=tuple(type(d).__name__ for d in msg.defects),
+        message_id=message_id,
+        date=headers.text("Date"),
+        sender=(headers.addresses("From") or (None,))[0],
+        to=headers.addresses("To"),
+        cc=headers.addresses("Cc"),
+        subject=headers.text("Subject"),
+        body_type=body.body_type,
+        attachments=tuple(body.walk.attachments),
+        defects=tuple(dict.fromkeys(defects + body.walk.defects + headers.defects)),
+        headers=body.extra_headers,
     )
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# dedup and header entities
+
+
+def dedup_key(message: Message) -> str:
+    """The Message-ID when present, else ``sha256:<hex>`` of sender, date, subject and text.
+
+    Same scheme as :func:`extractor.pipeline.dedup_key`; the text is ``Message.text``, so
+    the hash depends on ``keep_quotes``.
+    """
+    if message.message_id and message.message_id.strip():
+        return message.message_id.strip()
+    blob = "\x1f".join([message.sender or "", message.date or "", message.subject or "", message.text])
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _address_fields(message: Message) -> Iterable[tuple[str, str]]:
+    if message.sender:
+        yield "from", message.sender
+    for i, value in enumerate(message.to):
+        yield f"to[{i}]", value
+    for i, value in enumerate(message.cc):
+        yield f"cc[{i}]", value
+
+
+def header_entities(message: Message) -> list[Entity]:
+    """From/To/Cc display names (``PER``) and addresses (``EMAIL``) as header entities.
+
+    ``field`` is ``"from"`` for :attr:`Message.sender` and ``"to[i]"``/``"cc[i]"`` for
+    ``Message.to[i]``/``Message.cc[i]``; ``start``/``end`` index into that stored string,
+    which is ``Name <addr>``, ``addr`` or ``Name`` (see :func:`format_address`). Display
+    names holding an ``@`` (an address, or PEC's "Per conto di: x@y") or no letter are not
+    taken as names.
+    """
+    out: list[Entity] = []
+    for name, value in _address_fields(message):
+        name_span, addr_span = split_address(value)
+        if name_span is not None:
+            display = value[name_span[0] : name_span[1]]
+            if "@" not in display and any(c.isalpha() for c in display):
+                out.append(Entity(display, "PER", name_span[0], name_span[1], field=name))
+        if addr_span is not None and addr_span[1] > addr_span[0]:
+            out.append(Entity(value[addr_span[0] : addr_span[1]], "EMAIL", addr_span[0], addr_span[1], field=name))
+    return out
