@@ -65,7 +65,6 @@ _NOT_MAIL_MAGIC: tuple[tuple[bytes, str], ...] = (
 _BOM = b"\xef\xbb\xbf"
 _CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?([a-z0-9!#$&^_.+/-]+)")
 _OBSOLETE_HEADER_NAME = re.compile(rb"(?m)^([!-9;-~]+)[ \t]+:")
-_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 _ENVELOPE_THEN_HEADER = re.compile(rb"\n\r?\nFrom [^\n]*\n[!-9;-~]+:")
 _DELIMITER_THEN_HEADER = re.compile(r"(?m)^--(\S[^\r\n]{0,198}?)[ \t]*\r?\n(?=content-)", re.IGNORECASE)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
@@ -198,12 +197,11 @@ def html_to_text(html: str) -> str:
     content nested deeper than the HTML parser's depth limit).
     """
     from inscriptis import get_text
-    from lxml.etree import LxmlError
 
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
     try:
         text = get_text(html)
-    except (ValueError, TypeError, LookupError, AssertionError, LxmlError):  # lxml rejects some documents
+    except Exception:  # noqa: BLE001 - any parser failure falls back to the tag stripper
         text = ""
     if text.strip():
         return text
@@ -460,7 +458,7 @@ def _reparse_encoded(inner: StdMessage, encoding: str, walk: _Walk) -> StdMessag
             walk.defect(cut)
         walk.defect(f"attached message with {encoding} transfer encoding")
         return email.message_from_bytes(data.lstrip(b"\r\n"), policy=email.policy.compat32)
-    except (binascii.Error, ValueError, RecursionError):
+    except (binascii.Error, ValueError, LookupError, TypeError, RecursionError):
         return None
 
 
@@ -693,9 +691,11 @@ def parse_message(raw: RawMessage, *, keep_quotes: bool = False) -> Message:
     headers = _Headers.of(msg)
     body = _extract_body(msg, headers)
     text = _normalise_text(body.text)
+    truncated = len(text) > 2 * MAX_TEXT_CHARS
+    text = text[: 2 * MAX_TEXT_CHARS]  # bounds quote removal; it only ever shortens the text
     if not keep_quotes:
         text = strip_quotes(text, lang_hint="it")
-    if len(text) > MAX_TEXT_CHARS:
+    if truncated or len(text) > MAX_TEXT_CHARS:
         defects.append(f"body truncated to {MAX_TEXT_CHARS} characters")
         text = text[:MAX_TEXT_CHARS]
     message_id = headers.text("Message-ID")
