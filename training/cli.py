@@ -1,0 +1,89 @@
+"""``extract-entities train``: options mirror :class:`training.config.TrainConfig`.
+
+Only click is imported at module level, so ``extract-entities --help`` stays fast; torch, trl
+and peft are imported when a run starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+FORMAT_CHOICES = ("json", "alpaca", "inst-tags")
+QUANT_CHOICES = ("4bit", "8bit", "none")
+
+
+@click.command("train")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML file of options (see examples/train.yaml); command-line options win.")
+@click.option("-m", "--model", default=None, help="Registry alias, hub id or local folder [default: default].")
+@click.option("--data", default=None, help="Training set: kind:WN_train, kind:FIC_train, or an export .jsonl/.tsv/...")
+@click.option("--eval", "eval_", default=None, help="Dev set for eval loss [default: kind:X_dev for kind:X_train].")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder with kind/ and wikineural_it/ (default $EXTRACT_ENTITIES_DATA or ../shared/data).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Adapter folder [default: adapters/<model>-<data>-<format>].")
+@click.option("--format", "format_", type=click.Choice(FORMAT_CHOICES), default=None,
+              help="Target format [default: json, the one serving uses].")
+@click.option("--schema", default=None, help="Schema [default: kind for KIND data, else italian_email].")
+@click.option("--shots", type=click.IntRange(0, 8), default=None, help="Few-shot examples in the prompt [default: 0].")
+@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=None, help="Epochs [default: 1].")
+@click.option("--max-steps", type=click.IntRange(1), default=None, help="Stop after N optimiser steps (wins over --epochs).")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None, help="Learning rate [default: 2e-4].")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Per-device batch size [default: 4].")
+@click.option("--grad-accum", type=click.IntRange(1), default=None, help="Gradient accumulation steps [default: 4].")
+@click.option("--lora-rank", type=click.Choice(["8", "16", "32", "64", "128", "256"]), default=None,
+              help="LoRA rank, one vLLM serves [default: 16].")
+@click.option("--lora-alpha", type=click.IntRange(1), default=None, help="LoRA alpha [default: 32].")
+@click.option("--lora-dropout", type=click.FloatRange(0, 1, max_open=True), default=None, help="[default: 0.05]")
+@click.option("--target-modules", default=None, metavar="A,B,...",
+              help="LoRA target modules [default: the registry's for the model].")
+@click.option("--quant", type=click.Choice(QUANT_CHOICES), default=None,
+              help="QLoRA 4bit nf4 / 8bit with bitsandbytes on CUDA; CPU falls back to none [default: none].")
+@click.option("--max-seq-len", type=click.IntRange(64), default=None,
+              help="Skip examples longer than this many tokens [default: 2048].")
+@click.option("--eval-steps", type=click.IntRange(1), default=None, help="Evaluate and checkpoint every N steps [default: 50].")
+@click.option("--eval-limit", type=click.IntRange(1), default=None, help="First N dev examples [default: 256].")
+@click.option("--eval-f1", is_flag=True, default=None,
+              help="After training, entity F1 on the dev set through the serving path (starts vLLM).")
+@click.option("--early-stopping-patience", type=click.IntRange(0), default=None,
+              help="Stop after N evaluations without improvement; 0 = off [default: 3].")
+@click.option("--seed", type=int, default=None, help="[default: 42]")
+@click.option("--limit", type=click.IntRange(1), default=None, help="First N training examples only.")
+@click.option("--resume/--restart", default=None, help="Continue from the last checkpoint in OUT/checkpoints [default: resume].")
+@click.option("--keep-checkpoints", is_flag=True, default=None, help="Keep OUT/checkpoints after success.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
+          target_modules: str | None, quiet: bool, **kw: Any) -> None:
+    """Fine-tune a LoRA adapter that `extract-entities --adapter NAME=OUT` can serve.
+
+    \b
+    extract-entities train --data kind:WN_train --max-steps 200 -o adapters/kind-wn
+    extract-entities train --config examples/train.yaml --quant 4bit     # QLoRA on CUDA
+    """
+    from extractor.errors import ExtractError
+    from training.config import TrainConfig
+
+    overrides = dict(kw, eval=eval_, format=format_, lora_rank=int(lora_rank) if lora_rank else None,
+                     target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip())
+                     if target_modules else None,
+                     progress=False if quiet else None)
+    try:
+        config = TrainConfig.from_yaml(config_file, **overrides)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    try:
+        from training.trainer import train as run_training
+
+        out = run_training(config)
+    except (ExtractError, FileNotFoundError) as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    except ValueError as exc:
+        raise click.ClickException(f"bad training data or option: {_one_line(exc)}") from None
+    click.echo(str(out))
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
