@@ -134,7 +134,7 @@ def check_inputs(inputs: tuple[str, ...]) -> None:
         path = Path(spec).expanduser()
         if not path.exists():
             raise InputError(f"{spec}: no such file or directory")
-        if next(iter_path(path), None) is None:
+        if (path.is_file() and path.stat().st_size == 0) or next(iter_path(path), None) is None:
             raise InputError(f"{spec}: no messages found (empty mailbox or folder)")
 
 

@@ -7,6 +7,7 @@ and never holds a whole mailbox in memory. IMAP sources live in :mod:`extractor.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,13 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """Messages larger than this become error records instead of being read into memory."""
 
 _MBOX_FROM = b"From "
+_BOM = b"\xef\xbb\xbf"
+_ENVELOPE = re.compile(
+    rb"^From (?:- *\r?$|\S+@\S+ *\r?$|\S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d{2})"
+)
+"""An envelope line: sender and asctime date, a bare address, or Netscape's ``From -``."""
+_HEADER = re.compile(rb"^[!-9;-~]+:")
+"""A header line (RFC 5322 field name then a colon)."""
 
 
 def is_imap_url(spec: str) -> bool:
@@ -26,7 +34,8 @@ def is_imap_url(spec: str) -> bool:
 def looks_like_mbox(path: Path) -> bool:
     """True when a file starts with an mbox ``From `` envelope line."""
     with open(path, "rb") as fh:
-        return fh.read(5) == _MBOX_FROM
+        head = fh.read(8)
+    return head.removeprefix(_BOM).startswith(_MBOX_FROM)
 
 
 def is_maildir(path: Path) -> bool:
@@ -36,35 +45,58 @@ def is_maildir(path: Path) -> bool:
 def iter_mbox(path: Path, max_bytes: int = MAX_MESSAGE_BYTES) -> Iterator[RawMessage | ErrorRecord]:
     """Stream an mbox file; the key is the byte offset of each envelope line.
 
-    A message is split at a ``From `` line that starts the file or follows an empty line
-    (mboxrd/mboxo); ``>From `` quoting is undone. Oversized messages become error records.
+    A message starts at the first line, and at every envelope line (``From addr Mon Jan  1
+    ...`` or Netscape's ``From -``) that follows an empty line or is followed by a header line
+    (mailers that leave no blank line). Other ``From `` lines are body text (unmunged mbox),
+    ``>From `` quoting is undone; oversized messages become error records.
     """
     source = str(path)
+    start: int | None = None
+    buf: list[bytes] = []
+    size = 0
+    too_big = False
+
+    def add(line: bytes) -> None:
+        nonlocal size, too_big, buf
+        if too_big:
+            return
+        if line.startswith(b">") and line.lstrip(b">").startswith(_MBOX_FROM):
+            line = line[1:]
+        size += len(line)
+        if size > max_bytes:
+            too_big, buf = True, []
+        else:
+            buf.append(line)
+
     with open(path, "rb") as fh:
         offset = 0
-        start: int | None = None
-        buf: list[bytes] = []
-        size = 0
-        too_big = False
         prev_blank = True
+        pending: tuple[int, bytes] | None = None  # an envelope-like line awaiting its next line
         for line in fh:
             raw_len = len(line)
+            if offset == 0:
+                line = line.removeprefix(_BOM)
+            if pending is not None:
+                if _HEADER.match(line):
+                    yield _mbox_message(source, start, buf, too_big, max_bytes)  # type: ignore[arg-type]
+                    start, buf, size, too_big = pending[0], [], 0, False
+                else:
+                    add(pending[1])
+                pending = None
             blank = line in (b"\n", b"\r\n")
-            if line.startswith(_MBOX_FROM) and prev_blank:
+            envelope = line.startswith(_MBOX_FROM) and (start is None or _ENVELOPE.match(line) is not None)
+            if envelope and (prev_blank or start is None):
                 if start is not None:
                     yield _mbox_message(source, start, buf, too_big, max_bytes)
                 start, buf, size, too_big = offset, [], 0, False
+            elif envelope:
+                pending = (offset, line)
             elif start is not None:
-                if not too_big:
-                    if line.startswith(b">") and line.lstrip(b">").startswith(_MBOX_FROM):
-                        line = line[1:]
-                    size += len(line)
-                    if size > max_bytes:
-                        too_big, buf = True, []
-                    else:
-                        buf.append(line)
+                add(line)
             offset += raw_len
             prev_blank = blank
+        if pending is not None:
+            add(pending[1])
         if start is not None:
             yield _mbox_message(source, start, buf, too_big, max_bytes)
 
@@ -136,6 +168,8 @@ def _iter_file(path: Path, max_bytes: int) -> Iterator[RawMessage | ErrorRecord]
         return
     if mbox:
         yield from iter_mbox(path, max_bytes)
+    elif path.stat().st_size == 0:
+        yield ErrorRecord(str(path), "file", "read", "empty file")
     else:
         yield _read_file(path, str(path), "file", None, max_bytes)
 

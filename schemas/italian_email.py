@@ -56,7 +56,7 @@ EXAMPLES: tuple[FewShot, ...] = (
 SCHEMA = EntitySchema(
     name="italian_email",
     labels=LABELS,
-    max_entities=48,
+    max_entities=32,
     examples=EXAMPLES,
     instruction=(
         "Riporta ogni entità esattamente come è scritta nel testo, nell'ordine in cui compare. "

@@ -25,19 +25,17 @@ EXPECTED_ERRORS: dict[str, tuple[str, str]] = {
     "mail-parser/mail_outlook_1": ("Outlook .msg", "an Outlook .msg (OLE compound file), not RFC 822"),
     "mime4j/testmsgs/malformedHeader-noheader.msg": ("no RFC 822 headers", "two lines of text, no header block"),
     "mime4j/testmsgs/malformedHeaderStartsBody-noheader.msg": ("no RFC 822 headers", "two lines of text, no headers"),
-    "mimekit/mbox/unmunged.mbox.txt": (
-        "mbox",
-        (
-            "an mbox that starts with a UTF-8 byte-order mark: sources.looks_like_mbox misses the 'From ' line, "
-            "so its 3 messages arrive as one; parse_message refuses to merge them"
-        ),
-    ),
 }
 
 # mbox file -> messages it holds (counted by hand: 'From ' envelope lines)
-MBOX_COUNTS = {"mime4j/mbox/mbox.rlug": 5, "mimekit/mbox/issue1189.mbox.txt": 4}
+MBOX_COUNTS = {
+    "mime4j/mbox/mbox.rlug": 5,
+    "mimekit/mbox/issue1189.mbox.txt": 4,
+    # a byte-order mark, and 'From Russia with love' lines in the bodies (unmunged)
+    "mimekit/mbox/unmunged.mbox.txt": 2,
+}
 MBOX_COUNTS_NOT_SPLIT = {
-    # sources.iter_mbox only splits at a 'From ' line after a blank line; these files have none there
+    # envelope lines with no blank line before them
     "mimekit/mbox/content-length.mbox.txt": 29,
     "mimekit/mbox/simple.mbox.txt": 3,
 }
@@ -144,7 +142,6 @@ def test_mbox_files_yield_each_message(rel: str, count: int) -> None:
     assert len(list(iter_path(require_email(rel)))) == count
 
 
-@pytest.mark.xfail(strict=True, reason="sources.iter_mbox splits only at 'From ' lines after a blank line")
 @pytest.mark.parametrize(("rel", "count"), sorted(MBOX_COUNTS_NOT_SPLIT.items()))
 def test_mbox_files_without_blank_line_before_from(rel: str, count: int) -> None:
     assert len(list(iter_path(require_email(rel)))) == count
