@@ -31,9 +31,7 @@ class GroundingResult:
 def _at_boundary(text: str, start: int, end: int) -> bool:
     if start > 0 and text[start].isalnum() and text[start - 1].isalnum():
         return False
-    if end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
-        return False
-    return True
+    return not (end < len(text) and text[end - 1].isalnum() and text[end].isalnum())
 
 
 def _fuzzy_pattern(surface: str) -> re.Pattern[str]:

@@ -726,8 +726,8 @@ def parse_message(raw: RawMessage, *, keep_quotes: bool = False) -> Message:
 def dedup_key(message: Message) -> str:
     """The Message-ID when present, else ``sha256:<hex>`` of sender, date, subject and text.
 
-    Same scheme as :func:`extractor.pipeline.dedup_key`; the text is ``Message.text``, so
-    the hash depends on ``keep_quotes``.
+    The pipeline processes each key once; the text is ``Message.text``, so the hash depends
+    on ``keep_quotes``.
     """
     if message.message_id and message.message_id.strip():
         return message.message_id.strip()

@@ -5,7 +5,6 @@ One code path serves the CLI, the IMAP job and the evaluation harness (:meth:`Ex
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -22,7 +21,7 @@ from .chunking import Chunk, split_text
 from .engine import Engine, Generation
 from .errors import MessageError
 from .grounding import ground, resolve_overlaps
-from .mime import parse_message
+from .mime import dedup_key, header_entities, parse_message
 from .prompts import PromptBuilder
 from .records import Entity, ErrorRecord, Flush, Message, RawMessage
 from .sinks import JsonlSink
@@ -112,14 +111,6 @@ class TextResult:
     chunks: int
     error: str | None = None
     truncated: bool = False
-
-
-def dedup_key(message: Message) -> str:
-    """Message-ID when present, else a hash of sender, date, subject and text."""
-    if message.message_id:
-        return message.message_id.strip()
-    blob = "\x1f".join([message.sender or "", message.date or "", message.subject or "", message.text])
-    return "sha256:" + hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def parse_output(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[list[tuple[str, str]], bool]:
@@ -278,7 +269,7 @@ class Extractor:
                 self._error(ErrorRecord(item.source, item.key, "parse", str(exc), folder=item.folder, uid=item.uid),
                             errors, state, summary)
                 continue
-            except Exception as exc:  # a parser bug must not sink the batch
+            except Exception as exc:  # noqa: BLE001 - a parser bug must not sink the batch
                 self._error(ErrorRecord(item.source, item.key, "parse", f"{type(exc).__name__}: {exc}",
                                         folder=item.folder, uid=item.uid), errors, state, summary)
                 continue
@@ -322,8 +313,6 @@ class Extractor:
                 entities, n_invalid = self.validator(entities)
                 summary.invalid_dropped += n_invalid
             if self.options.header_entities:
-                from .mime import header_entities
-
                 entities = entities + header_entities(msg)
             sink.write(self.record(msg, adapter, entities, res, key))
             summary.messages += 1

@@ -85,8 +85,10 @@ class PromptBuilder:
 
     def _render_plain(self, text: str) -> str:
         parts = [
-            "Below is an instruction that describes a task, paired with an input that provides further "
-            "context. Write a response that appropriately completes the request.\n",
+            (
+                "Below is an instruction that describes a task, paired with an input that provides further "
+                "context. Write a response that appropriately completes the request.\n"
+            ),
             "### Instruction:\n" + instruction_text(self.schema) + "\n",
         ]
         for shot_text, shot_answer in self.examples():
@@ -98,7 +100,7 @@ class PromptBuilder:
 def _apply_chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
     try:
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    except Exception:  # templates without a system role (Gemma, Mistral v0.1) raise
+    except Exception:  # noqa: BLE001 - templates without a system role (Gemma, Mistral) raise various types
         merged = [dict(messages[1])] if len(messages) > 1 else []
         if merged:
             merged[0]["content"] = messages[0]["content"] + "\n\n" + merged[0]["content"]

@@ -147,8 +147,13 @@ def iter_inputs(config: RunConfig, state: StateStore | None, stop: threading.Eve
             options = ImapOptions(insecure=config.insecure, ca_file=config.ca_file, watch=config.watch,
                                   interval=config.interval, mark_seen=config.mark_seen)
             yield from ImapSource(parse_imap_url(spec), options).iter_messages(state, stop)
+            if stop.is_set():
+                return
         else:
-            yield from iter_path(Path(spec).expanduser())
+            for item in iter_path(Path(spec).expanduser()):
+                if stop.is_set():  # SIGTERM/SIGINT: finish the batch in hand, keep the state
+                    return
+                yield item
 
 
 def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine | None = None) -> Summary:

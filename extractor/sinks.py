@@ -18,7 +18,7 @@ class JsonlSink:
         self.path = path
         if path is not None:
             create_private(path)
-            self._fh: TextIO = open(path, "a", encoding="utf-8")
+            self._fh: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the sink
         else:
             self._fh = stream or sys.stdout
         self.count = 0

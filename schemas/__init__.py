@@ -13,7 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .base import EntitySchema, FewShot, schema_from_json_schema, schema_from_model
-from .italian_email import KIND, SCHEMA as ITALIAN_EMAIL
+from .italian_email import KIND
+from .italian_email import SCHEMA as ITALIAN_EMAIL
 
 BUILTIN: dict[str, EntitySchema] = {"italian_email": ITALIAN_EMAIL, "kind": KIND}
 DEFAULT_SCHEMA = "italian_email"

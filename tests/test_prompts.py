@@ -28,11 +28,11 @@ class FakeChatTokenizer:
 SCHEMA = load_schema("italian_email")
 
 CASES = [
-    ("chat-zero-shot", dict(shots=0, prompt_format="chat", tokenizer=FakeChatTokenizer()), 0, "<system>"),
-    ("chat-two-shots", dict(shots=2, prompt_format="chat", tokenizer=FakeChatTokenizer()), 2, "<system>"),
-    ("chat-no-system-role", dict(shots=1, prompt_format="chat", tokenizer=FakeChatTokenizer(False)), 1, "<user>Estrai"),
-    ("alpaca", dict(shots=1, prompt_format="alpaca"), 1, "Below is an instruction"),
-    ("chat-without-tokenizer-falls-back", dict(shots=0, prompt_format="chat", tokenizer=None), 0, "Below is"),
+    ("chat-zero-shot", {"shots": 0, "prompt_format": "chat", "tokenizer": FakeChatTokenizer()}, 0, "<system>"),
+    ("chat-two-shots", {"shots": 2, "prompt_format": "chat", "tokenizer": FakeChatTokenizer()}, 2, "<system>"),
+    ("chat-no-system-role", {"shots": 1, "prompt_format": "chat", "tokenizer": FakeChatTokenizer(False)}, 1, "<user>Estrai"),
+    ("alpaca", {"shots": 1, "prompt_format": "alpaca"}, 1, "Below is an instruction"),
+    ("chat-without-tokenizer-falls-back", {"shots": 0, "prompt_format": "chat", "tokenizer": None}, 0, "Below is"),
 ]
 
 
