@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tiny_model import synthetic_examples
 
 from extractor.errors import MessageError
 from extractor.pipeline import ExtractOptions, Extractor, parse_output
 from schemas import load_schema
-from tiny_model import synthetic_examples
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
