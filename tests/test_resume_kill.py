@@ -17,10 +17,13 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 
 def write_mbox(path: Path, n: int) -> None:
-    with open(path, "wb") as fh:
-        fh.writelines(f"From sender{i}@example.it Mon Mar  4 09:12:00 2024\n"
-                f"From: Mittente {i} <sender{i}@example.it>\nSubject: messaggio {i}\n"
-                f"Message-ID: <m{i}@example.it>\nContent-Type: text/plain; charset=utf-8\n\n{text}\n\n".encode() for i, (text, _) in enumerate(synthetic_examples(n, seed=7)))
+    messages = (
+        f"From sender{i}@example.it Mon Mar  4 09:12:00 2024\n"
+        f"From: Mittente {i} <sender{i}@example.it>\nSubject: messaggio {i}\n"
+        f"Message-ID: <m{i}@example.it>\nContent-Type: text/plain; charset=utf-8\n\n{text}\n\n"
+        for i, (text, _) in enumerate(synthetic_examples(n, seed=7))
+    )
+    path.write_bytes("".join(messages).encode())
 
 
 def cli(tiny_model: Path, mbox: Path, out: Path) -> list[str]:
