@@ -71,7 +71,7 @@ class TrainConfig:
             :func:`training.data.load_dataset`.
         model: registry alias, hub id or local folder (``default``: the embedded model).
         eval: dev set spec for eval loss / early stopping; default: the dev split of a named
-            train split (``kind:WN_train`` -> ``kind:WN_dev``), else none.
+            train split (``kind:WN_train`` -> ``kind:WN_dev``), else none; ``none`` turns it off.
         out: adapter folder; default ``adapters/<model>-<data>-<format>``.
         format: ``json`` (what serving uses), ``alpaca`` or ``inst-tags``.
         schema: schema spec; default ``kind`` for KIND data, else ``italian_email``.
@@ -143,6 +143,8 @@ class TrainConfig:
             set_("schema", default_schema(self.data))
         if self.eval is None:
             set_("eval", default_eval(self.data))
+        elif str(self.eval).strip().lower() in ("", "none", "no", "false"):
+            set_("eval", "")  # explicitly none; "" survives replace(), where None would re-derive the default
         if self.out is None:
             set_("out", Path("adapters") / f"{_slug(self.model)}-{_slug(self.data.replace(':', '-'))}-{self.format}")
         set_("out", Path(self.out).expanduser())

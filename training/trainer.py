@@ -15,6 +15,7 @@ Output layout::
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import shutil
@@ -239,7 +240,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
     settings = settings or load_settings()
     import torch
     from datasets import Dataset
-    from datasets.utils import tqdm as ds_tqdm
+    from datasets.utils.tqdm import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
     from peft import LoraConfig
     from transformers import AutoTokenizer, EarlyStoppingCallback
     from trl import SFTConfig, SFTTrainer
@@ -249,6 +250,9 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
 
     assert config.out is not None and config.schema is not None
     out = config.out
+    unknown_args = sorted(set(config.extra) - {f.name for f in dataclasses.fields(SFTConfig)})
+    if unknown_args:
+        raise ConfigError(f"extra: {', '.join(unknown_args)} not an SFTConfig/TrainingArguments field")
     try:
         schema = load_schema(config.schema)
     except SchemaError as exc:
@@ -336,9 +340,9 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                       target_modules=targets, bias="none", task_type="CAUSAL_LM")
-    bars_were_off = ds_tqdm.are_progress_bars_disabled()
+    bars_were_off = are_progress_bars_disabled()
     if not config.progress:
-        ds_tqdm.disable_progress_bars()
+        disable_progress_bars()
     try:
         trainer = SFTTrainer(
             model=model,
@@ -349,6 +353,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
             peft_config=lora,
             callbacks=callbacks,
         )
+        _check_completion_only(trainer.train_dataset, train_rows)
         result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
         metrics: dict[str, Any] = {"train_loss": result.training_loss}
         if has_eval:
@@ -357,7 +362,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
                 metrics["best_eval_loss"] = trainer.state.best_metric
     finally:
         if not bars_were_off:
-            ds_tqdm.enable_progress_bars()
+            enable_progress_bars()
     state = trainer.state
 
     if trainer.model.get_input_embeddings().weight.shape[0] != vocab:
@@ -382,7 +387,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
         "shots": config.shots,
         "labels": labels,
         "data": config.data,
-        "eval_data": config.eval,
+        "eval_data": config.eval or None,
         "limit": config.limit,
         "n_train": len(train_rows),
         "n_eval": len(eval_rows),
@@ -416,6 +421,16 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
     echo(f"adapter written to {out} ({state.global_step} steps, " +
          ", ".join(f"{k} {v:.4f}" for k, v in metadata["metrics"].items() if isinstance(v, float)) + ")")
     return out
+
+
+def _check_completion_only(dataset: Any, rows: Rows) -> None:
+    """The prepared first row must have -100 labels on the prompt and the ids on the completion."""
+    labels = list(dataset[0]["labels"])
+    ids, mask = rows.columns["input_ids"][0], rows.columns["completion_mask"][0]
+    expected = [t if m else -100 for t, m in zip(ids, mask, strict=True)][: len(labels)]
+    if labels != expected:
+        raise RuntimeError("trl did not build completion-only labels from completion_mask (trl version change?); "
+                           "refusing to train on the prompt")
 
 
 def _write_metadata(out: Path, metadata: dict[str, Any]) -> None:
