@@ -295,11 +295,17 @@ def test_adapter_for_another_base_is_refused(trained: dict, tmp_path: Path, tiny
 
 @pytest.mark.slow
 @pytest.mark.engine
-def test_resume_and_seed_format(tiny_model: Path, data_root: Path, tmp_path: Path):
-    """An alpaca-format run kept at 2 steps, then resumed to 3: it continues from checkpoint-2."""
+def test_resume_seed_format_and_registry_base(tiny_model: Path, data_root: Path, tmp_path: Path):
+    """An alpaca-format run kept at 2 steps, then resumed to 3: it continues from checkpoint-2.
+
+    The base is the tiny model in a folder named after a registry alias, so the metadata records
+    the alias and its checkpoint id, as for a real registry model.
+    """
     from training.trainer import train
 
-    config = partial(TrainConfig, data="kind:WN_train", model=str(tiny_model), out=tmp_path / "ad", limit=8,
+    aliased = tmp_path / "llama3.2-1b"
+    aliased.symlink_to(tiny_model, target_is_directory=True)
+    config = partial(TrainConfig, data="kind:WN_train", model=str(aliased), out=tmp_path / "ad", limit=8,
                      eval="none", format="alpaca", batch_size=4, grad_accum=1, lora_rank=8, eval_steps=2,
                      data_root=data_root, progress=False)
     first: list[str] = []
@@ -308,10 +314,18 @@ def test_resume_and_seed_format(tiny_model: Path, data_root: Path, tmp_path: Pat
     second: list[str] = []
     train(config(max_steps=3), echo=second.append)
     assert any(m.startswith("resuming from") and m.endswith("checkpoint-2") for m in second)
-    meta = json.loads((tmp_path / "ad" / METADATA_FILE).read_text())
-    assert (meta["steps"], meta["format"], meta["prompt_format"], meta["eval_data"]) == (3, "alpaca", "alpaca", None)
-    assert "eval_loss" not in meta["metrics"]
     assert not (tmp_path / "ad" / "checkpoints").exists()
+
+    meta = json.loads((tmp_path / "ad" / METADATA_FILE).read_text())
+    assert (meta["steps"], meta["format"], meta["prompt_format"], meta["eval_data"]) == (3, "alpaca", None, None)
+    assert "eval_loss" not in meta["metrics"]
+    spec = REGISTRY["llama3.2-1b"]
+    assert (meta["base_model"], meta["base_checkpoint"]) == (spec.alias, spec.checkpoint)
+    cfg = json.loads((tmp_path / "ad" / "adapter_config.json").read_text())
+    assert cfg["base_model_name_or_path"] == spec.checkpoint  # portable, not this machine's path
+    check_compatible(load_adapter("a", tmp_path / "ad"), resolve_model(str(aliased), load_settings()))
+    with pytest.raises(ConfigError, match="trained for base model llama3.2-1b"):
+        check_compatible(load_adapter("a", tmp_path / "ad"), resolve_model(str(tiny_model), load_settings()))
 
 
 @pytest.mark.slow

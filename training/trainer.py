@@ -382,7 +382,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
         "base_checkpoint": resolved.spec.checkpoint if resolved.spec else resolved.path,
         "schema": config.schema,
         "schema_fingerprint": schema.fingerprint(),
-        "prompt_format": builder.prompt_format if builder else config.format,
+        "prompt_format": builder.prompt_format if builder else None,  # seed formats: their own prompt
         "format": config.format,
         "shots": config.shots,
         "labels": labels,
