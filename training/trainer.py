@@ -393,6 +393,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
         "n_eval": len(eval_rows),
         "skipped_long": train_rows.skipped_long,
         "steps": state.global_step,
+        "best_step": _step_of(state.best_model_checkpoint),
         "epochs": round(state.epoch or 0.0, 4),
         "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                  "target_modules": targets},
@@ -431,6 +432,12 @@ def _check_completion_only(dataset: Any, rows: Rows) -> None:
     if labels != expected:
         raise RuntimeError("trl did not build completion-only labels from completion_mask (trl version change?); "
                            "refusing to train on the prompt")
+
+
+def _step_of(checkpoint: str | None) -> int | None:
+    """``.../checkpoint-40`` -> 40 (the checkpoint whose weights were kept, with early stopping)."""
+    step = Path(checkpoint).name.rpartition("-")[2] if checkpoint else ""
+    return int(step) if step.isdigit() else None
 
 
 def _write_metadata(out: Path, metadata: dict[str, Any]) -> None:
