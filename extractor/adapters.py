@@ -76,8 +76,9 @@ def _base_names(model: ResolvedModel) -> set[str]:
 def check_compatible(adapter: Adapter, model: ResolvedModel, schema_fingerprint: str | None = None) -> None:
     """Refuse an adapter trained for another base model or another schema."""
     names = _base_names(model)
-    declared = [adapter.metadata.get("base_model"), adapter.metadata.get("base_checkpoint"), adapter.base_model]
-    declared = [d for d in declared if d]
+    # Our own metadata is authoritative; adapter_config's base path is machine-specific.
+    declared = [adapter.metadata.get("base_model"), adapter.metadata.get("base_checkpoint")]
+    declared = [d for d in declared if d] or [d for d in (adapter.base_model,) if d]
     if declared and not any(d in names or Path(str(d)).name in names for d in declared):
         raise ConfigError(
             f"adapter {adapter.name} was trained for base model {declared[0]}, not {model.name}: "

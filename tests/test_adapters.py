@@ -46,6 +46,7 @@ COMPAT = [
     ("local-path-of-base", "/cache/models/qwen2.5-coder-0.5b-instruct", None, None),
     ("metadata-alias", "/somewhere/else", {"base_model": "default"}, None),
     ("other-base", "mistralai/Mistral-7B-Instruct-v0.2", None, "trained for base model"),
+    ("metadata-other-base-wins", "Qwen/Qwen2.5-Coder-0.5B-Instruct", {"base_model": "mistral-7b"}, "trained for base"),
     ("other-schema", "Qwen/Qwen2.5-Coder-0.5B-Instruct", {"schema": "kind", "schema_fingerprint": "0000"}, "schema kind"),
 ]
 
