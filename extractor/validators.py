@@ -145,6 +145,7 @@ def apply_validation(entities: Iterable[Entity], validated: dict[str, str], mode
         if check is None:
             kept.append(entity)
             continue
+        entity = tighten(entity, validated[entity.label])
         ok = check(entity.text)
         if mode == "flag":
             kept.append(replace(entity, valid=ok))
@@ -153,6 +154,25 @@ def apply_validation(entities: Iterable[Entity], validated: dict[str, str], mode
         else:
             dropped += 1
     return kept, dropped
+
+
+_CODE_PATTERNS = {
+    "codice_fiscale": re.compile(r"\b[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z]"
+                                r"[0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]\b|\b\d{11}\b"),
+    "partita_iva": re.compile(r"\b(?:IT ?)?\d{11}\b"),
+    "iban": re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+}
+
+
+def tighten(entity: Entity, validator: str) -> Entity:
+    """Shrink a span like ``partita IVA 01234567897`` to the code itself (offsets kept exact)."""
+    pattern = _CODE_PATTERNS.get(validator)
+    if pattern is None or entity.start is None:
+        return entity
+    m = pattern.search(entity.text)
+    if m is None or (m.start() == 0 and m.end() == len(entity.text)):
+        return entity
+    return replace(entity, text=m.group(0), start=entity.start + m.start(), end=entity.start + m.end())
 
 
 def _validator(name: str) -> Callable[[str], bool]:

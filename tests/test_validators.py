@@ -151,3 +151,20 @@ def test_apply_validation_only_named_labels() -> None:
 def test_apply_validation_rejects_bad_config(validated: dict[str, str], mode: str) -> None:
     with pytest.raises(ConfigError):
         apply_validation(_ents(), validated, mode)
+
+
+TIGHTEN = [
+    ("piva-with-words", "partita IVA 01234567897", "PARTITA_IVA", "01234567897", 12),
+    ("piva-it-prefix", "P.IVA IT01234567897", "PARTITA_IVA", "IT01234567897", 6),
+    ("iban-with-prefix", "IBAN IT60X0542811101000000123456", "IBAN", "IT60X0542811101000000123456", 5),
+    ("cf-with-prefix", "C.F. RSSMRA85T10A562S", "CODICE_FISCALE", "RSSMRA85T10A562S", 5),
+    ("already-tight", "01234567897", "PARTITA_IVA", "01234567897", 0),
+    ("no-code-inside", "partita IVA", "PARTITA_IVA", "partita IVA", 0),
+]
+
+
+@pytest.mark.parametrize("surface,label,text,shift", [c[1:] for c in TIGHTEN], ids=[c[0] for c in TIGHTEN])
+def test_validation_tightens_spans_to_the_code(surface, label, text, shift):
+    validated = {"PARTITA_IVA": "partita_iva", "IBAN": "iban", "CODICE_FISCALE": "codice_fiscale"}
+    (ent,), _ = apply_validation([Entity(surface, label, 100, 100 + len(surface))], validated, "flag")
+    assert (ent.text, ent.start, ent.end) == (text, 100 + shift, 100 + shift + len(text))
