@@ -537,17 +537,21 @@ class StepProfiler:
 
 def run_children(script: str, sides: list[str], argv: list[str]) -> dict[str, dict[str, Any]]:
     """Run ``script --one SIDE`` per side (one engine per process), echo its report lines
-    (those starting with three spaces), and collect the JSON it prints after ``RESULT ``."""
+    (those starting with three spaces), and collect the JSON it prints after ``RESULT ``.
+    The full output of each child (vLLM's log included) goes to a file named on screen."""
     import json
+    import tempfile
 
     results: dict[str, dict[str, Any]] = {}
     for side in sides:
-        print(f"-- {side}", flush=True)
+        log = Path(tempfile.mkstemp(prefix=f"{Path(script).stem}-{side.replace(' ', '_')}-", suffix=".log")[1])
+        print(f"-- {side} (full log: {log})", flush=True)
         with subprocess.Popen([sys.executable, script, *argv, "--one", side], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) as proc:
+                              stderr=subprocess.STDOUT, text=True) as proc, open(log, "w") as out:
             assert proc.stdout is not None
             tail: list[str] = []
             for line in proc.stdout:
+                out.write(line)
                 tail = [*tail[-30:], line.rstrip()]
                 if line.startswith("RESULT "):
                     results[side] = json.loads(line[len("RESULT "):])
