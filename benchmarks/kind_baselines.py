@@ -52,15 +52,18 @@ def main() -> None:
                       f"R={report.scores.strict.micro.recall:.3f} F1={report.f1:.3f} "
                       f"({report.messages_per_s:.2f} msg/s)", flush=True)
 
-    base = prepare_model(args.model, (), merge=False, settings=settings, schema_fingerprint=fingerprint)
-    engine = build_engine(base, decoding_backend="outlines", max_model_len=4096, settings=settings)
-    run_rows(engine, None, False, [int(s) for s in args.shots.split(",")], "")
-    del engine
+    shots = [int(s) for s in args.shots.split(",") if s]
+    if shots:  # --shots "" evaluates only the adapter
+        base = prepare_model(args.model, (), merge=False, settings=settings, schema_fingerprint=fingerprint)
+        engine = build_engine(base, decoding_backend="outlines", max_model_len=4096, settings=settings)
+        run_rows(engine, None, False, shots, "")
+        del engine
     if args.adapter is not None:
         spec = f"kind={args.adapter}"
         tuned = prepare_model(args.model, (spec,), merge=True, settings=settings, schema_fingerprint=fingerprint)
         engine = build_engine(tuned, decoding_backend="outlines", max_model_len=4096, settings=settings)
         run_rows(engine, spec, True, [0], "tuned")
+    reports = sorted(set(reports) | set(args.out.glob(f"{args.model}-*.json")))
     table = build_leaderboard(reports)
     (args.out / "leaderboard.md").write_text(table, encoding="utf-8")
     plot_leaderboard(reports, args.out / "leaderboard.png")
