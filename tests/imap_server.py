@@ -141,9 +141,9 @@ def make_message(subject: str, message_id: str | None = "auto", body: str = "Hel
     return "\r\n".join(lines).encode()
 
 
-def _config_23(s: DovecotServer) -> str:
-    return f"""
-protocols = imap
+def _common(s: DovecotServer) -> str:
+    """Settings spelled the same in Dovecot 2.3 and 2.4."""
+    return f"""protocols = imap
 listen = {HOST}
 base_dir = {s.root}/run
 state_dir = {s.root}/state
@@ -156,7 +156,12 @@ default_login_user = {s.login_user}
 first_valid_uid = 1
 first_valid_gid = 1
 ssl = yes
-ssl_cert = <{s.cert}
+"""
+
+
+def _config_23(s: DovecotServer) -> str:
+    return f"""
+{_common(s)}ssl_cert = <{s.cert}
 ssl_key = <{s.key}
 auth_mechanisms = plain login
 disable_plaintext_auth = no
@@ -183,20 +188,7 @@ userdb {{
 def _config_24(s: DovecotServer) -> str:
     return f"""dovecot_config_version = 2.4.0
 dovecot_storage_version = 2.4.0
-protocols = imap
-listen = {HOST}
-base_dir = {s.root}/run
-state_dir = {s.root}/state
-log_path = {s.log_path}
-info_log_path = {s.log_path}
-instance_name = extract-entities-test
-default_internal_user = {s.internal_user}
-default_login_user = {s.login_user}
-{s.group_line}
-first_valid_uid = 1
-first_valid_gid = 1
-ssl = yes
-ssl_server_cert_file = {s.cert}
+{_common(s)}ssl_server_cert_file = {s.cert}
 ssl_server_key_file = {s.key}
 auth_mechanisms = plain login
 auth_allow_cleartext = yes
