@@ -210,3 +210,18 @@ def _random_case(seed: int) -> tuple[list[list[str]], list[list[str]]]:
 def test_seqeval_random(block: int) -> None:
     for seed in range(block * 50, block * 50 + 50):
         _assert_agrees(*_random_case(seed))
+
+
+SCORED_LABEL_CASES = {
+    "subset_lacks_a_dataset_label": (["LOC", "ORG", "PER"], ["PER", "LOC", "ORG", "DATE"], ["LOC", "ORG", "PER"]),
+    "schema_label_not_in_dataset_dropped": (["PER"], ["PER", "DATE"], ["PER"]),
+    "dataset_label_schema_cannot_predict_dropped": (["PER", "MISC"], ["PER", "LOC"], ["PER"]),
+    "no_overlap_scores_dataset_labels": (["MISC"], ["PER"], ["MISC"]),
+}
+
+
+@pytest.mark.parametrize("dataset,schema,expected", SCORED_LABEL_CASES.values(), ids=SCORED_LABEL_CASES.keys())
+def test_scored_labels(dataset: list[str], schema: list[str], expected: list[str]) -> None:
+    from training.evaluate import scored_labels
+
+    assert scored_labels(dataset, schema) == expected

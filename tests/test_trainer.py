@@ -343,3 +343,5 @@ def test_trained_adapter_is_served_and_scored(trained: dict, tiny_model: Path, d
     assert report.n_examples == 8 and report.adapter == "kind"
     assert report.extra["schema"] == load_schema("kind").name
     assert 0.0 <= report.f1 <= 1.0
+    # Scored on the labels of the whole split, not only those in its first 8 sentences.
+    assert report.scores.labels == ("LOC", "ORG", "PER")

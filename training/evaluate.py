@@ -7,6 +7,7 @@ only the input (dataset texts instead of mail) and the sink (a report) differ.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,18 @@ def _adapter_schema(adapter_spec: str | None) -> str | None:
     return load_adapter(name, path).metadata.get("schema")
 
 
+def scored_labels(dataset_labels: Iterable[str], schema_labels: Iterable[str]) -> list[str]:
+    """Labels to score: those of the whole dataset (not just the evaluated subset) the schema can predict.
+
+    A label the dataset annotates counts even where a subset has no gold span of it, so the
+    model's predictions of it there are false positives (KIND FIC_test[:100] has no ORG span,
+    ORG predictions on it must still cost precision). Labels the dataset never annotates
+    (KIND has no DATE) are not scored. With no overlap, the dataset's labels are scored.
+    """
+    dataset = sorted(set(dataset_labels))
+    return sorted(set(dataset) & set(schema_labels)) or dataset
+
+
 def predict(extractor: Extractor, examples: list[Example], adapter: str | None, batch_size: int,
             summary: Summary) -> list[list[Span]]:
     """Grounded predictions for each example's text, as gold-comparable spans."""
@@ -94,7 +107,8 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     t0 = time.perf_counter()
     predictions = predict(extractor, examples, adapter_name, config.batch_size, summary)
     seconds = max(time.perf_counter() - t0, 1e-9)
-    labels = sorted(set(labels_of(examples)) & set(schema.labels)) or labels_of(examples)
+    dataset = load_dataset(config.data, config.data_root) if config.limit is not None else examples
+    labels = scored_labels(labels_of(dataset), schema.labels)
     return evaluate_predictions(
         examples, predictions, labels,
         model=prepared.name,
