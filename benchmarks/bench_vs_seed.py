@@ -5,7 +5,9 @@ ours, on the prompt text our PromptBuilder renders, then ``json.loads`` (or the 
 found by a regex). Our side: ``Extractor.extract_texts`` on the same texts: one batched vLLM
 pass, JSON-schema constrained (outlines, the default), parsed and grounded. Same model
 weights (the embedded default model, bf16 on both sides unless ``--hf-dtype``), same prompts.
-``--adapter PATH`` serves a peft LoRA adapter on both sides. Last line: our msg/s / seed msg/s.
+``--adapter PATH`` serves a peft LoRA adapter on both sides (seed: ``PeftModel``, unmerged, as the
+seed notebooks load it; ours: vLLM multi-LoRA, or the adapter merged into the base with ``--merge``,
+as ``extract-entities --merge`` serves it). Last line: our msg/s / seed msg/s.
 
     VLLM_ENABLE_V1_MULTIPROCESSING=0 HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_vs_seed.py --n 8
 """
@@ -36,6 +38,7 @@ def seed_parse(text: str) -> list[Any] | None:
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0], n=8)
     p.add_argument("--adapter", help="peft LoRA folder served on both sides")
+    p.add_argument("--merge", action="store_true", help="our side serves --adapter merged into the base")
     p.add_argument("--hf-dtype", default="bfloat16", choices=("bfloat16", "float32"))
     args = p.parse_args()
     common.header("bench_vs_seed: transformers one-at-a-time vs vLLM batched constrained pipeline")
@@ -48,7 +51,19 @@ def main() -> None:
 
     model_path = common.default_model_path()
     adapters = (load_adapter("bench", args.adapter),) if args.adapter else ()
-    engine, _ = common.make_engine(adapters=adapters)
+    if args.merge:
+        if not adapters:
+            p.error("--merge needs --adapter")
+        from extractor.merge import merge_adapter
+        from extractor.settings import load_settings
+
+        with common.stopwatch() as t:
+            merged = merge_adapter(model_path, adapters[0], load_settings().cache_dir)
+        print(f"   merge (cached after the first run): {t[0]:.1f} s -> {merged}", flush=True)
+        engine, _ = common.make_engine(model=str(merged))
+        adapters = ()
+    else:
+        engine, _ = common.make_engine(adapters=adapters)
     options = ExtractOptions(schema=common.schema(), shots=args.shots, max_tokens=args.max_tokens)
     extractor = Extractor(engine, options, model_name="default")
     texts = common.email_texts(args.n, args.seed)
