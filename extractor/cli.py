@@ -15,6 +15,9 @@ import click
 from .errors import ExtractError
 
 SUBCOMMANDS = ("extract", "models", "view", "evaluate", "leaderboard", "train")
+EAGER_OPTION = click.option(
+    "--eager", is_flag=True,
+    help="Skip torch.compile: ~3x faster engine start on CPU, 10-15% slower per token (small jobs).")
 
 
 class DefaultGroup(click.Group):
@@ -64,6 +67,7 @@ def main(verbose: int) -> None:
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1), help="Messages per engine pass.")
 @click.option("--max-tokens", default=512, show_default=True, type=click.IntRange(16), help="Bound on each completion.")
 @click.option("--max-model-len", default=4096, show_default=True, type=click.IntRange(256), help="Context per sequence.")
+@EAGER_OPTION
 @click.option("--keep-ungrounded", is_flag=True, help="Keep entities not found in the text, flagged.")
 @click.option("--keep-quotes", is_flag=True, help="Keep quoted reply history in the text.")
 @click.option("--header-entities", is_flag=True, help="Add From/To/Cc names and addresses as entities.")
@@ -149,6 +153,7 @@ def view(jsonl: Path, output: Path) -> None:
 @click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
               show_default=True)
 @click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))
+@EAGER_OPTION
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
 def evaluate(output: Path | None, **kw: Any) -> None:

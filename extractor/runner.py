@@ -45,6 +45,7 @@ class RunConfig:
     batch_size: int = 64
     max_tokens: int = 512
     max_model_len: int = 4096
+    eager: bool = False
     keep_ungrounded: bool = False
     keep_quotes: bool = False
     header_entities: bool = False
@@ -88,8 +89,13 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
     return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
 
 
-def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_len: int, settings: Settings) -> Engine:
-    """The run's one engine: base model plus every adapter, schema-constrained decoding."""
+def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_len: int, settings: Settings,
+                 eager: bool = False) -> Engine:
+    """The run's one engine: base model plus every adapter, schema-constrained decoding.
+
+    ``eager`` skips torch.compile: the engine starts in a third of the time on CPU and runs
+    10-15% slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
+    """
     return Engine(EngineConfig(
         model=prepared.path,
         adapters=prepared.adapters,
@@ -97,6 +103,7 @@ def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_le
         max_model_len=max_model_len,
         kv_cache_bytes=settings.kv_cache_bytes,
         cache_dir=settings.cache_dir,
+        enforce_eager=eager,
     ))
 
 
@@ -182,7 +189,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
 
     if engine is None:
         engine = build_engine(prepared, decoding_backend=config.decoding_backend,
-                              max_model_len=config.max_model_len, settings=config.settings)
+                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager)
     options = ExtractOptions(
         schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,

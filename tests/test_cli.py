@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,38 @@ def test_help_does_not_import_vllm():
            "try:\n main()\nexcept SystemExit: pass\nprint('vllm' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False False")
+
+
+@pytest.mark.parametrize("flag,expected", [((), False), (("--eager",), True)], ids=["compiled", "eager"])
+def test_eager_flag_reaches_the_engine(fake_model, monkeypatch, flag, expected):
+    """--eager is passed to vLLM as enforce_eager (the engine itself is replaced: pure plumbing)."""
+    from extractor import runner
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_engine(config):
+        seen.append(config)
+        raise Stop
+
+    monkeypatch.setattr(runner, "Engine", fake_engine)
+    with pytest.raises(Stop):
+        invoke(str(REPO / "examples" / "italian.mbox"), "--model", str(fake_model), "-q", *flag)
+    assert [c.enforce_eager for c in seen] == [expected]
+
+
+def test_cpu_engine_avoids_the_aot_artifact_it_cannot_load(monkeypatch):
+    """On vLLM's CPU backend the engine defaults to the Inductor cache path; a user's setting wins."""
+    pytest.importorskip("vllm")
+    from extractor.engine import EngineConfig, _cpu_backend, _prepare_environment
+
+    if not _cpu_backend():
+        pytest.skip("vLLM is not on its CPU backend here")
+    monkeypatch.delenv("VLLM_USE_AOT_COMPILE", raising=False)
+    _prepare_environment(EngineConfig(model="x"))
+    assert os.environ["VLLM_USE_AOT_COMPILE"] == "0"
+    monkeypatch.setenv("VLLM_USE_AOT_COMPILE", "1")
+    _prepare_environment(EngineConfig(model="x"))
+    assert os.environ["VLLM_USE_AOT_COMPILE"] == "1"

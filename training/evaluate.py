@@ -34,6 +34,7 @@ class EvalConfig:
         limit: first N examples only (same subset for every row of a comparison).
         schema: schema to prompt with; default: the adapter's, else ``italian_email``. Only
             labels the dataset has are scored.
+        eager: no torch.compile (faster start, slower tokens), see ``runner.build_engine``.
     """
 
     model: str = "default"
@@ -46,6 +47,7 @@ class EvalConfig:
     decoding_backend: str = "outlines"
     max_tokens: int = 384
     max_model_len: int = 4096
+    eager: bool = False
     batch_size: int = 256
     data_root: Path | None = None
     settings: Settings = field(default_factory=load_settings)
@@ -99,7 +101,7 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
                              schema_fingerprint=schema.fingerprint())
     if engine is None:
         engine = build_engine(prepared, decoding_backend=config.decoding_backend,
-                              max_model_len=config.max_model_len, settings=config.settings)
+                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager)
     options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens)
     extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
