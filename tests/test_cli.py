@@ -147,15 +147,26 @@ def test_eager_flag_reaches_the_engine(fake_model, monkeypatch, flag, expected):
 
 
 def test_cpu_engine_avoids_the_aot_artifact_it_cannot_load(monkeypatch):
-    """On vLLM's CPU backend the engine defaults to the Inductor cache path; a user's setting wins."""
-    pytest.importorskip("vllm")
-    from extractor.engine import EngineConfig, _cpu_backend, _prepare_environment
+    """On vLLM's CPU backend the engine defaults to the Inductor cache path; a user's setting wins.
 
-    if not _cpu_backend():
+    vLLM's ``LLM`` is replaced by a stub that records the variable when vLLM would read it.
+    """
+    vllm = pytest.importorskip("vllm")
+    from extractor.engine import Engine, EngineConfig, on_cpu
+    from extractor.errors import EngineError
+
+    if not on_cpu():
         pytest.skip("vLLM is not on its CPU backend here")
+    seen = []
+
+    def fake_llm(**kwargs):
+        seen.append(os.environ.get("VLLM_USE_AOT_COMPILE"))
+        raise RuntimeError("stub")
+
+    monkeypatch.setattr(vllm, "LLM", fake_llm)
     monkeypatch.delenv("VLLM_USE_AOT_COMPILE", raising=False)
-    _prepare_environment(EngineConfig(model="x"))
-    assert os.environ["VLLM_USE_AOT_COMPILE"] == "0"
-    monkeypatch.setenv("VLLM_USE_AOT_COMPILE", "1")
-    _prepare_environment(EngineConfig(model="x"))
-    assert os.environ["VLLM_USE_AOT_COMPILE"] == "1"
+    for _ in range(2):
+        with pytest.raises(EngineError):
+            Engine(EngineConfig(model="x"))
+        monkeypatch.setenv("VLLM_USE_AOT_COMPILE", "1")
+    assert seen == ["0", "1"]
