@@ -160,7 +160,10 @@ def italian_emails(n: int, seed: int = 0) -> list[Email]:
             "title": rng.choice(TITLES), "n": rng.randint(10, 480),
             "ore": f"{rng.randint(8, 17)}:{rng.choice(['00', '15', '30', '45'])}", "role": rng.choice(ROLES),
         }
-        subject, text = rng.choice(_SHAPES)(v, rng)
+        subject_tpl, text_tpl = rng.choice(_SHAPES)
+        if "{pad}" in text_tpl:
+            v["pad"] = rng.randint(1, 12)
+        subject, text = subject_tpl.format(**v), text_tpl.format(**v)
         greeting = rng.choice([f"Buongiorno {f2},", f"Gentile {v['title']} {l2},", f"Ciao {f2},",
                                f"Spett.le {org2},", f"Egregio {v['title']} {f2} {l2},", "Buonasera,"])
         closing = rng.choice(["Cordiali saluti,", "Distinti saluti,", "Un saluto,", "Grazie e buona giornata,",
@@ -178,95 +181,73 @@ def italian_emails(n: int, seed: int = 0) -> list[Email]:
     return out
 
 
-def _meeting(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Riunione del {v['date']} a {v['city']}",
-            (f"le confermo l'incontro di {v['date']} alle ore {v['ore']} presso la sede di {v['org']} in {v['street']} "
-            f"a {v['city']}. Parteciperà anche {v['title']} {v['f3']} {v['l3']} di {v['ente']}.\n"
-            f"Per qualsiasi necessità può contattarmi al numero {v['phone']}."))
-
-
-def _invoice(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Fattura n. {v['n']}/2024",
-            (f"in allegato la fattura n. {v['n']} del {v['date']} per un importo di {v['amount']}.\n"
-            f"Il pagamento va effettuato entro il {v['date2']} sull'IBAN {v['iban']} intestato a {v['org']}, "
-            f"partita IVA {v['piva']}, presso {v['bank']}."))
-
-
-def _reminder(v: dict, rng: random.Random) -> tuple[str, str]:
-    return ("Sollecito di pagamento",
-            (f"dai nostri controlli risulta ancora aperta la fattura n. {v['n']} del {v['date']} di {v['amount']}.\n"
-            f"Vi preghiamo di provvedere al saldo tramite bonifico su {v['bank']} (IBAN {v['iban']}) "
-            f"entro il {v['date2']}, indicando la partita IVA {v['piva']} nella causale."))
-
-
-def _quote(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Richiesta di preventivo - {v['org']}",
-            (f"vorremmo ricevere un preventivo per la fornitura di {v['n']} pezzi da consegnare presso il nostro "
-            f"magazzino di {v['city2']}, {v['street']}, entro il {v['date']}.\n"
-            f"Il budget indicativo è di {v['amount']}. Il referente è {v['f3']} {v['l3']} ({v['mail2']})."))
-
-
-def _shipping(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Spedizione ordine {v['n']}",
-            (f"la informiamo che l'ordine n. {v['n']} è stato affidato a {v['org2']} il {v['date']} e partirà "
-            f"da {v['city']} verso {v['city2']}. La consegna è prevista per {v['date2']}.\n"
-            f"Spese di trasporto: {v['amount']}. Per informazioni chiami il {v['phone']}."))
-
-
-def _hiring(v: dict, rng: random.Random) -> tuple[str, str]:
-    return ("Documenti per l'assunzione",
-            (f"per completare la pratica di assunzione di {v['f2']} {v['l2']} (codice fiscale {v['cf']}) presso "
-            f"{v['org']} ci servono copia del documento e l'IBAN per l'accredito dello stipendio.\n"
-            f"La presa di servizio è fissata per {v['date']} nella sede di {v['city']}. "
-            f"La retribuzione lorda annua concordata è di {v['amount']}."))
-
-
-def _travel(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Trasferta a {v['city2']}",
-            (f"ho prenotato il treno per {v['city2']} di {v['date']} e l'hotel in {v['street']} per due notti, "
-            f"per una spesa complessiva di {v['amount']}.\nA {v['city2']} incontreremo {v['f3']} {v['l3']} "
-            f"di {v['org2']} e i referenti di {v['ente']}. Rientro previsto {v['date2']}."))
-
-
-def _supplier(v: dict, rng: random.Random) -> tuple[str, str]:
-    return ("Anagrafica fornitore",
-            (f"per l'inserimento nell'anagrafica fornitori vi trasmettiamo i nostri dati: ragione sociale {v['org']}, "
-            f"sede legale in {v['street']}, {v['cap']} {v['city']} ({v['prov']}), partita IVA {v['piva']}, "
-            f"IBAN {v['iban']} ({v['bank']}).\nReferente amministrativo: {v['f1']} {v['l1']}, tel. {v['phone']}, "
-            f"email {v['mail']}."))
-
-
-def _legal(v: dict, rng: random.Random) -> tuple[str, str]:
-    return ("Comunicazione via PEC",
-            (f"per conto del nostro assistito {v['f2']} {v['l2']}, C.F. {v['cf']}, residente a {v['city']}, "
-            f"le comunichiamo la messa in mora per la somma di {v['amount']} dovuta a seguito del contratto "
-            f"sottoscritto il {v['date']} con {v['org2']}.\nIn assenza di riscontro entro il {v['date2']} "
-            f"ci rivolgeremo al Tribunale di {v['city']}."))
-
-
-def _project(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Aggiornamento progetto {v['org2']}",
-            (f"ieri ho sentito {v['f3']} {v['l3']}: {v['org2']} chiede di anticipare il collaudo dell'impianto di "
-            f"{v['city2']} al {v['date']}.\nIl costo aggiuntivo stimato è di {v['amount']}; {v['ente']} deve "
-            f"ancora approvare la variante. Ne parliamo {v['date2']} in call con {v['f1']} {v['l1']}?"))
-
-
-def _tax(v: dict, rng: random.Random) -> tuple[str, str]:
-    return ("Scadenza F24",
-            (f"le ricordo che il {v['date']} scade il versamento di {v['amount']} dovuto a {v['ente']} "
-            f"per {v['org']} (P.IVA {v['piva']}).\nL'addebito avverrà sul conto {v['iban']} presso {v['bank']}, "
-            f"filiale di {v['city']}."))
-
-
-def _event(v: dict, rng: random.Random) -> tuple[str, str]:
-    return (f"Invito: fiera di {v['city']}",
-            (f"saremo presenti alla fiera di {v['city']} dal {v['date']} con uno stand di {v['org']} "
-            f"(padiglione {rng.randint(1, 12)}).\nSarebbe un piacere incontrarla insieme a {v['f3']} {v['l3']}; "
-            f"può fissare un appuntamento scrivendo a {v['mail']} o chiamando il {v['phone']}."))
-
-
-_SHAPES: list[Callable[[dict, random.Random], tuple[str, str]]] = [
-    _meeting, _invoice, _reminder, _quote, _shipping, _hiring, _travel, _supplier, _legal, _project, _tax, _event]
+# The message shapes: (subject, body) templates over the fields ``italian_emails`` draws; ``{pad}``
+# (a trade-fair pavilion) is drawn only for the shape that uses it.
+_SHAPES: list[tuple[str, str]] = [
+    # meeting
+    ("Riunione del {date} a {city}",
+     ("le confermo l'incontro di {date} alle ore {ore} presso la sede di {org} in {street} "
+      "a {city}. Parteciperà anche {title} {f3} {l3} di {ente}.\n"
+      "Per qualsiasi necessità può contattarmi al numero {phone}.")),
+    # invoice
+    ("Fattura n. {n}/2024",
+     ("in allegato la fattura n. {n} del {date} per un importo di {amount}.\n"
+      "Il pagamento va effettuato entro il {date2} sull'IBAN {iban} intestato a {org}, "
+      "partita IVA {piva}, presso {bank}.")),
+    # reminder
+    ("Sollecito di pagamento",
+     ("dai nostri controlli risulta ancora aperta la fattura n. {n} del {date} di {amount}.\n"
+      "Vi preghiamo di provvedere al saldo tramite bonifico su {bank} (IBAN {iban}) "
+      "entro il {date2}, indicando la partita IVA {piva} nella causale.")),
+    # quote
+    ("Richiesta di preventivo - {org}",
+     ("vorremmo ricevere un preventivo per la fornitura di {n} pezzi da consegnare presso il nostro "
+      "magazzino di {city2}, {street}, entro il {date}.\n"
+      "Il budget indicativo è di {amount}. Il referente è {f3} {l3} ({mail2}).")),
+    # shipping
+    ("Spedizione ordine {n}",
+     ("la informiamo che l'ordine n. {n} è stato affidato a {org2} il {date} e partirà "
+      "da {city} verso {city2}. La consegna è prevista per {date2}.\n"
+      "Spese di trasporto: {amount}. Per informazioni chiami il {phone}.")),
+    # hiring
+    ("Documenti per l'assunzione",
+     ("per completare la pratica di assunzione di {f2} {l2} (codice fiscale {cf}) presso "
+      "{org} ci servono copia del documento e l'IBAN per l'accredito dello stipendio.\n"
+      "La presa di servizio è fissata per {date} nella sede di {city}. "
+      "La retribuzione lorda annua concordata è di {amount}.")),
+    # travel
+    ("Trasferta a {city2}",
+     ("ho prenotato il treno per {city2} di {date} e l'hotel in {street} per due notti, "
+      "per una spesa complessiva di {amount}.\nA {city2} incontreremo {f3} {l3} "
+      "di {org2} e i referenti di {ente}. Rientro previsto {date2}.")),
+    # supplier
+    ("Anagrafica fornitore",
+     ("per l'inserimento nell'anagrafica fornitori vi trasmettiamo i nostri dati: ragione sociale {org}, "
+      "sede legale in {street}, {cap} {city} ({prov}), partita IVA {piva}, "
+      "IBAN {iban} ({bank}).\nReferente amministrativo: {f1} {l1}, tel. {phone}, "
+      "email {mail}.")),
+    # legal
+    ("Comunicazione via PEC",
+     ("per conto del nostro assistito {f2} {l2}, C.F. {cf}, residente a {city}, "
+      "le comunichiamo la messa in mora per la somma di {amount} dovuta a seguito del contratto "
+      "sottoscritto il {date} con {org2}.\nIn assenza di riscontro entro il {date2} "
+      "ci rivolgeremo al Tribunale di {city}.")),
+    # project
+    ("Aggiornamento progetto {org2}",
+     ("ieri ho sentito {f3} {l3}: {org2} chiede di anticipare il collaudo dell'impianto di "
+      "{city2} al {date}.\nIl costo aggiuntivo stimato è di {amount}; {ente} deve "
+      "ancora approvare la variante. Ne parliamo {date2} in call con {f1} {l1}?")),
+    # tax
+    ("Scadenza F24",
+     ("le ricordo che il {date} scade il versamento di {amount} dovuto a {ente} "
+      "per {org} (P.IVA {piva}).\nL'addebito avverrà sul conto {iban} presso {bank}, "
+      "filiale di {city}.")),
+    # event
+    ("Invito: fiera di {city}",
+     ("saremo presenti alla fiera di {city} dal {date} con uno stand di {org} "
+      "(padiglione {pad}).\nSarebbe un piacere incontrarla insieme a {f3} {l3}; "
+      "può fissare un appuntamento scrivendo a {mail} o chiamando il {phone}.")),
+]
 
 
 def email_texts(n: int, seed: int = 0) -> list[str]:
