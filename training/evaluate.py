@@ -6,6 +6,7 @@ only the input (dataset texts instead of mail) and the sink (a report) differ.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -93,7 +94,8 @@ def predict(extractor: Extractor, examples: list[Example], adapter: str | None, 
 
 def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     """Run ``config`` and return its report (strict and partial P/R/F1, per label and domain)."""
-    examples = load_dataset(config.data, config.data_root, config.limit)
+    dataset = load_dataset(config.data, config.data_root)  # whole split: its labels are the ones scored
+    examples = dataset if config.limit is None else list(itertools.islice(dataset, config.limit))
     schema_spec = config.schema or _adapter_schema(config.adapter) or "italian_email"
     schema = resolve_schema(schema_spec)
     adapters = (config.adapter,) if config.adapter else ()
@@ -109,7 +111,6 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     t0 = time.perf_counter()
     predictions = predict(extractor, examples, adapter_name, config.batch_size, summary)
     seconds = max(time.perf_counter() - t0, 1e-9)
-    dataset = load_dataset(config.data, config.data_root) if config.limit is not None else examples
     labels = scored_labels(labels_of(dataset), schema.labels)
     return evaluate_predictions(
         examples, predictions, labels,
