@@ -64,17 +64,10 @@ def child(args: argparse.Namespace) -> None:
 
     dirs = adapter_dirs(args.scale)
     adapters = tuple(load_adapter(n, d) for n, d in zip(NAMES, dirs))
-    model = None
     if args.one == "lora":
         engine, start = common.make_engine(adapters=adapters)
     elif args.one == "merged":
-        from extractor.merge import merge_adapter
-        from extractor.settings import load_settings
-
-        with common.stopwatch() as t:
-            model = str(merge_adapter(common.default_model_path(), adapters[0], load_settings().cache_dir))
-        print(f"   merge (cached after the first time): {t[0]:.1f} s", flush=True)
-        engine, start = common.make_engine(model=model)
+        engine, start = common.make_engine(model=common.merged_model(adapters[0]))
     else:
         engine, start = common.make_engine()
     extractor = Extractor(engine, ExtractOptions(schema=common.schema(), shots=args.shots, max_tokens=args.max_tokens),

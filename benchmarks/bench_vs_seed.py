@@ -54,13 +54,7 @@ def main() -> None:
     if args.merge:
         if not adapters:
             p.error("--merge needs --adapter")
-        from extractor.merge import merge_adapter
-        from extractor.settings import load_settings
-
-        with common.stopwatch() as t:
-            merged = merge_adapter(model_path, adapters[0], load_settings().cache_dir)
-        print(f"   merge (cached after the first run): {t[0]:.1f} s -> {merged}", flush=True)
-        engine, _ = common.make_engine(model=str(merged))
+        engine, _ = common.make_engine(model=common.merged_model(adapters[0]))
         adapters = ()
     else:
         engine, _ = common.make_engine(adapters=adapters)

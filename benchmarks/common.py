@@ -416,6 +416,17 @@ def make_engine(model: str | None = None, **overrides: Any) -> tuple[Any, float]
     return engine, t[0]
 
 
+def merged_model(adapter: Any) -> str:
+    """``adapter`` merged into the default model as ``--merge`` serves it (built once, then cached); prints the time."""
+    from extractor.merge import merge_adapter
+    from extractor.settings import load_settings
+
+    with stopwatch() as t:
+        merged = merge_adapter(default_model_path(), adapter, load_settings().cache_dir)
+    print(f"   merge (cached after the first run): {t[0]:.1f} s -> {merged}", flush=True)
+    return str(merged)
+
+
 def schema():
     from schemas import load_schema
 
