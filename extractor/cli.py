@@ -18,6 +18,9 @@ SUBCOMMANDS = ("extract", "models", "view", "evaluate", "leaderboard", "train")
 EAGER_OPTION = click.option(
     "--eager", is_flag=True,
     help="Skip torch.compile: ~3x faster engine start on CPU, 10-15% slower per token (small jobs).")
+LOOP_STOP_OPTION = click.option(
+    "--loop-stop/--no-loop-stop", default=True, show_default=True,
+    help="End a completion that keeps repeating the same entities instead of running it to --max-tokens.")
 
 
 class DefaultGroup(click.Group):
@@ -68,6 +71,7 @@ def main(verbose: int) -> None:
 @click.option("--max-tokens", default=512, show_default=True, type=click.IntRange(16), help="Bound on each completion.")
 @click.option("--max-model-len", default=4096, show_default=True, type=click.IntRange(256), help="Context per sequence.")
 @EAGER_OPTION
+@LOOP_STOP_OPTION
 @click.option("--keep-ungrounded", is_flag=True, help="Keep entities not found in the text, flagged.")
 @click.option("--keep-quotes", is_flag=True, help="Keep quoted reply history in the text.")
 @click.option("--header-entities", is_flag=True, help="Add From/To/Cc names and addresses as entities.")
@@ -154,6 +158,7 @@ def view(jsonl: Path, output: Path) -> None:
               show_default=True)
 @click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))
 @EAGER_OPTION
+@LOOP_STOP_OPTION
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
 def evaluate(output: Path | None, **kw: Any) -> None:

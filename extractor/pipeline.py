@@ -74,6 +74,7 @@ class Summary:
     invalid_dropped: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    looped: int = 0
     started: float = field(default_factory=time.perf_counter)
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("parse", "prompt", "engine", "ground", "write"), 0.0))
 
@@ -93,6 +94,7 @@ class Summary:
             "invalid_dropped": self.invalid_dropped,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "looped": self.looped,
             "seconds": round(secs, 3),
             "messages_per_s": round(self.messages / secs, 3),
             "tokens_per_s": round((self.prompt_tokens + self.completion_tokens) / secs, 1),
@@ -111,30 +113,33 @@ class TextResult:
     chunks: int
     error: str | None = None
     truncated: bool = False
+    looped: bool = False
 
 
-def parse_output(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[list[tuple[str, str]], bool]:
-    """Entities from one completion; raises ``MessageError`` when the output is unusable.
+def parse_output(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[list[tuple[str, str]], str | None]:
+    """Entities from one completion, and why it was cut (``None``, ``"length"`` or ``"repetition"``).
 
-    A completion cut at ``max_tokens`` is salvaged up to its last complete entity.
+    A completion cut at ``max_tokens``, or stopped because it repeated itself (``LoopStop``), is
+    salvaged up to its last complete entity. Raises ``MessageError`` when the output is unusable.
     """
     text = gen.text.strip()
     if not text:
         raise MessageError("the engine returned empty text (schema compilation or decoding failed)")
-    truncated = False
+    cut = None
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        if gen.finish_reason != "length":
+        if gen.finish_reason not in ("length", "repetition"):
             raise MessageError(f"model output is not valid JSON: {text[:80]!r}") from None
-        data, truncated = _salvage(text), True
+        data, cut = _salvage(text), gen.finish_reason
         if data is None:
-            raise MessageError(f"model output cut at max_tokens={max_tokens} before the first entity") from None
+            why = f"cut at max_tokens={max_tokens}" if cut == "length" else "stopped repeating itself"
+            raise MessageError(f"model output {why} before the first entity") from None
     try:
         parsed = schema_model.model_validate(data)
     except ValidationError as exc:
         raise MessageError(f"model output does not match the schema: {exc.errors()[0]['msg']}") from None
-    return [(e.text, e.label) for e in parsed.entities], truncated
+    return [(e.text, e.label) for e in parsed.entities], cut
 
 
 def _salvage(text: str) -> dict[str, Any] | None:
@@ -204,7 +209,7 @@ class Extractor:
         entities: list[Entity] = []
         dropped = ptoks = ctoks = 0
         errors: list[str] = []
-        truncated = False
+        truncated = looped = False
         for chunk, gen in pairs:
             ptoks += gen.prompt_tokens
             ctoks += gen.completion_tokens
@@ -213,7 +218,8 @@ class Extractor:
             except MessageError as exc:
                 errors.append(str(exc))
                 continue
-            truncated |= cut
+            truncated |= cut is not None
+            looped |= cut == "repetition"
             res = ground(chunk.text, preds, offset=chunk.start, keep_ungrounded=self.options.keep_ungrounded)
             entities.extend(res.entities)
             dropped += res.dropped
@@ -222,7 +228,8 @@ class Extractor:
         error = None
         if errors and len(errors) == len(pairs):
             error = errors[0]
-        return TextResult(grounded + ungrounded, dropped, ptoks, ctoks, len(pairs), error, truncated or bool(errors))
+        return TextResult(grounded + ungrounded, dropped, ptoks, ctoks, len(pairs), error,
+                          truncated or bool(errors), looped)
 
     # -- messages ------------------------------------------------------------------------
     def run(
@@ -318,6 +325,7 @@ class Extractor:
             summary.messages += 1
             summary.entities += len(entities)
             summary.dropped_ungrounded += res.dropped
+            summary.looped += res.looped
             done.append((msg.source, msg.key, "ok", key))
         sink.commit()
         if state is not None:
@@ -355,6 +363,8 @@ class Extractor:
             rec["dropped_ungrounded"] = res.dropped
         if res.truncated:
             rec["truncated"] = True
+        if res.looped:
+            rec["looped"] = True
         if self.options.include_text:
             rec["text"] = msg.text
         return rec

@@ -14,7 +14,7 @@ from pathlib import Path
 from schemas import EntitySchema, SchemaError, load_schema
 
 from .adapters import Adapter, Router, check_compatible, load_adapter, parse_pairs
-from .engine import Engine, EngineConfig
+from .engine import Engine, EngineConfig, LoopStop
 from .errors import ConfigError, InputError
 from .models import resolve_model
 from .pipeline import ExtractOptions, Extractor, Summary
@@ -46,6 +46,7 @@ class RunConfig:
     max_tokens: int = 512
     max_model_len: int = 4096
     eager: bool = False
+    loop_stop: bool = True
     keep_ungrounded: bool = False
     keep_quotes: bool = False
     header_entities: bool = False
@@ -90,11 +91,12 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
 
 
 def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_len: int, settings: Settings,
-                 eager: bool = False) -> Engine:
+                 eager: bool = False, loop_stop: bool = True) -> Engine:
     """The run's one engine: base model plus every adapter, schema-constrained decoding.
 
     ``eager`` skips torch.compile: the engine starts in a third of the time on CPU and runs
     10-15% slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
+    ``loop_stop`` ends completions that repeat themselves (:class:`extractor.engine.LoopStop`).
     """
     return Engine(EngineConfig(
         model=prepared.path,
@@ -104,6 +106,7 @@ def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_le
         kv_cache_bytes=settings.kv_cache_bytes,
         cache_dir=settings.cache_dir,
         enforce_eager=eager,
+        loop_stop=LoopStop() if loop_stop else None,
     ))
 
 
@@ -189,7 +192,8 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
 
     if engine is None:
         engine = build_engine(prepared, decoding_backend=config.decoding_backend,
-                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager)
+                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager,
+                              loop_stop=config.loop_stop)
     options = ExtractOptions(
         schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,

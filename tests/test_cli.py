@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from extractor.cli import main
+from extractor.engine import LoopStop
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,9 +126,16 @@ def test_help_does_not_import_vllm():
     assert out.strip().endswith("False False")
 
 
-@pytest.mark.parametrize("flag,expected", [((), False), (("--eager",), True)], ids=["compiled", "eager"])
-def test_eager_flag_reaches_the_engine(fake_model, monkeypatch, flag, expected):
-    """--eager is passed to vLLM as enforce_eager (the engine itself is replaced: pure plumbing)."""
+ENGINE_FLAGS = [
+    pytest.param((), {"enforce_eager": False, "loop_stop": LoopStop()}, id="defaults"),
+    pytest.param(("--eager",), {"enforce_eager": True, "loop_stop": LoopStop()}, id="eager"),
+    pytest.param(("--no-loop-stop",), {"enforce_eager": False, "loop_stop": None}, id="no-loop-stop"),
+]
+
+
+@pytest.mark.parametrize("flag,expected", ENGINE_FLAGS)
+def test_engine_flags_reach_the_engine_config(fake_model, monkeypatch, flag, expected):
+    """--eager and --loop-stop end up in EngineConfig (the engine itself is replaced: pure plumbing)."""
     from extractor import runner
 
     seen = []
@@ -143,30 +150,4 @@ def test_eager_flag_reaches_the_engine(fake_model, monkeypatch, flag, expected):
     monkeypatch.setattr(runner, "Engine", fake_engine)
     with pytest.raises(Stop):
         invoke(str(REPO / "examples" / "italian.mbox"), "--model", str(fake_model), "-q", *flag)
-    assert [c.enforce_eager for c in seen] == [expected]
-
-
-def test_cpu_engine_avoids_the_aot_artifact_it_cannot_load(monkeypatch):
-    """On vLLM's CPU backend the engine defaults to the Inductor cache path; a user's setting wins.
-
-    vLLM's ``LLM`` is replaced by a stub that records the variable when vLLM would read it.
-    """
-    vllm = pytest.importorskip("vllm")
-    from extractor.engine import Engine, EngineConfig, on_cpu
-    from extractor.errors import EngineError
-
-    if not on_cpu():
-        pytest.skip("vLLM is not on its CPU backend here")
-    seen = []
-
-    def fake_llm(**kwargs):
-        seen.append(os.environ.get("VLLM_USE_AOT_COMPILE"))
-        raise RuntimeError("stub")
-
-    monkeypatch.setattr(vllm, "LLM", fake_llm)
-    monkeypatch.delenv("VLLM_USE_AOT_COMPILE", raising=False)
-    for _ in range(2):
-        with pytest.raises(EngineError):
-            Engine(EngineConfig(model="x"))
-        monkeypatch.setenv("VLLM_USE_AOT_COMPILE", "1")
-    assert seen == ["0", "1"]
+    assert [{k: getattr(c, k) for k in expected} for c in seen] == [expected]

@@ -43,11 +43,11 @@ def test_labels_only_from_the_schema(engine, schema, prompts):
     for adapter in (None, "alpha", "beta"):
         gens = engine.generate(prompts[:12], [adapter] * 12, json_schema=kind.json_schema(), max_tokens=160)
         for gen in gens:
-            # Random adapters may run into max_tokens: the pipeline salvages complete entities.
+            # Random adapters may run into max_tokens or loop: the pipeline salvages complete entities.
             try:
                 pairs, _ = parse_output(gen, kind.output_model(), 160)
             except MessageError:
-                assert gen.finish_reason == "length"
+                assert gen.finish_reason in ("length", "repetition")
                 continue
             assert {label for _, label in pairs} <= {"PER", "ORG", "LOC"}, (adapter, gen.text)
 

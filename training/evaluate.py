@@ -36,6 +36,7 @@ class EvalConfig:
         schema: schema to prompt with; default: the adapter's, else ``italian_email``. Only
             labels the dataset has are scored.
         eager: no torch.compile (faster start, slower tokens), see ``runner.build_engine``.
+        loop_stop: end completions that repeat themselves, see ``extractor.engine.LoopStop``.
     """
 
     model: str = "default"
@@ -49,6 +50,7 @@ class EvalConfig:
     max_tokens: int = 384
     max_model_len: int = 4096
     eager: bool = False
+    loop_stop: bool = True
     batch_size: int = 256
     data_root: Path | None = None
     settings: Settings = field(default_factory=load_settings)
@@ -103,7 +105,8 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
                              schema_fingerprint=schema.fingerprint())
     if engine is None:
         engine = build_engine(prepared, decoding_backend=config.decoding_backend,
-                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager)
+                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager,
+                              loop_stop=config.loop_stop)
     options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens)
     extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
