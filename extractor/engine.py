@@ -27,8 +27,8 @@ class LoopStop:
 
     Small models decoding greedily sometimes list the same entities over and over
     (``{"text": "Piazza", "label": "LOC"}, {"text": "Piazza", ...``) and never recover: without
-    a stop that completion runs to ``max_tokens`` and the rest of its batch waits for it (10 of
-    48 KIND news sentences with the default model, benchmarks/bench_loop_stop.py). One entity
+    a stop that completion runs to ``max_tokens`` and the rest of its batch waits for it (18 of
+    the first 64 KIND news sentences with the default model, benchmarks/bench_loop_stop.py). One entity
     object is 14-40 tokens on Qwen's vocabulary, so 128 catches cycles of 3-8 entities; 12 as the
     shortest span keeps digit runs inside an IBAN from matching. vLLM checks this in Python for
     every running request after every token: about 0.7 us per candidate span length, at most
