@@ -33,11 +33,8 @@ def child(args: argparse.Namespace) -> None:
     side = args.one.split("#")[0]
     if side == "inductor":
         os.environ["VLLM_USE_AOT_COMPILE"] = "0"
-    from extractor.pipeline import ExtractOptions, Extractor
-
     engine, start = common.make_engine(enforce_eager=side == "eager")
-    extractor = Extractor(engine, ExtractOptions(schema=common.schema(), shots=args.shots, max_tokens=args.max_tokens),
-                          model_name="default")
+    extractor = common.served_extractor(engine, args)
     texts = common.email_texts(args.n + 1, args.seed)
     with common.stopwatch() as t:
         extractor.extract_texts(texts[-1:])
@@ -47,8 +44,7 @@ def child(args: argparse.Namespace) -> None:
     with common.stopwatch() as t:
         res = extractor.extract_texts(texts[: args.n])
     m = common.Measure(f"{args.one}: timed pass")
-    m.add(t[0], len(res), sum(r.prompt_tokens for r in res), sum(r.completion_tokens for r in res),
-          sum(r.error is not None for r in res))
+    m.add_texts(t[0], res)
     m.show()
     common.result_line({"pass": m}, start=start, warm_up=warm_up)
 
@@ -57,10 +53,8 @@ def main() -> None:
     p = common.parser(__doc__.splitlines()[0], n=4)
     p.add_argument("--sides", default=",".join(SIDES), help="which start modes to run (aot,inductor,eager)")
     p.add_argument("--starts", type=int, default=2, help="fresh processes per side, in a row")
-    p.add_argument("--one", help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.one:
-        child(args)
+    args = common.parse_or_run_child(p, child)
+    if args is None:
         return
     common.header("bench_engine_start: AOT (vLLM default) vs Inductor cache vs eager, start time and throughput")
     runs = [f"{side}#{i + 1}" for side in args.sides.split(",") for i in range(args.starts)]

@@ -38,12 +38,10 @@ def main() -> None:
     common.header(f"bench_loop_stop: repetition detection on vs off ({args.data})")
 
     from extractor.engine import LoopStop
-    from extractor.pipeline import ExtractOptions, Extractor
 
     texts = texts_for(args.data, args.n, args.seed)
     engine, _ = common.make_engine()
-    extractor = Extractor(engine, ExtractOptions(schema=common.schema(), shots=args.shots, max_tokens=args.max_tokens),
-                          model_name="default")
+    extractor = common.served_extractor(engine, args)
     configs = {SIDES[0]: dataclasses.replace(engine.config, loop_stop=LoopStop()),
                SIDES[1]: dataclasses.replace(engine.config, loop_stop=None)}
     with common.stopwatch() as t:
@@ -59,16 +57,14 @@ def main() -> None:
             engine.llm.reset_prefix_cache()
             with common.stopwatch() as t:
                 results = extractor.extract_texts(texts)
-            looped = sum(r.looped for r in results)
-            capped = sum(r.truncated and not r.looped for r in results)
-            generated = sum(r.completion_tokens for r in results)
-            measures[side].add(t[0], len(results), sum(r.prompt_tokens for r in results), generated,
-                               sum(r.error is not None for r in results))
+            measures[side].add_texts(t[0], results)
             found[side] = [{(e.text, e.label) for e in r.entities} for r in results]
+            looped = {j for j, r in enumerate(results) if r.looped}
             if side == SIDES[0]:
-                stopped = {j for j, r in enumerate(results) if r.looped}
-            print(f"   round {i} {side}: {t[0]:.2f} s, {generated} generated, "
-                  f"{looped} stopped as loops, {capped} cut at max_tokens", flush=True)
+                stopped = looped
+            capped = sum(r.truncated and not r.looped for r in results)
+            print(f"   round {i} {side}: {t[0]:.2f} s, {sum(r.completion_tokens for r in results)} generated, "
+                  f"{len(looped)} stopped as loops, {capped} cut at max_tokens", flush=True)
     differ = [i for i, (a, b) in enumerate(zip(found[SIDES[0]], found[SIDES[1]])) if a != b]
     for i in differ:
         on, off = found[SIDES[0]][i], found[SIDES[1]][i]

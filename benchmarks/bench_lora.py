@@ -53,14 +53,12 @@ def timed(engine: Any, extractor: Any, label: str, texts: list[str], routes: lis
     with common.stopwatch() as t:
         res = extractor.extract_texts(texts, routes)
     m = common.Measure(label)
-    m.add(t[0], len(res), sum(r.prompt_tokens for r in res), sum(r.completion_tokens for r in res),
-          sum(r.error is not None for r in res))
+    m.add_texts(t[0], res)
     return m.show()
 
 
 def child(args: argparse.Namespace) -> None:
     from extractor.adapters import load_adapter
-    from extractor.pipeline import ExtractOptions, Extractor
 
     dirs = adapter_dirs(args.scale)
     adapters = tuple(load_adapter(n, d) for n, d in zip(NAMES, dirs))
@@ -70,8 +68,7 @@ def child(args: argparse.Namespace) -> None:
         engine, start = common.make_engine(model=common.merged_model(adapters[0]))
     else:
         engine, start = common.make_engine()
-    extractor = Extractor(engine, ExtractOptions(schema=common.schema(), shots=args.shots, max_tokens=args.max_tokens),
-                          model_name="default")
+    extractor = common.served_extractor(engine, args)
     texts = common.email_texts(args.n + 1, args.seed)
     warm, texts = texts[-1:], texts[: args.n]
     with common.stopwatch() as t:
@@ -98,10 +95,8 @@ def main() -> None:
     p = common.parser(__doc__.splitlines()[0], n=8)
     p.add_argument("--scale", type=float, default=0.01, help="std of the random LoRA weights")
     p.add_argument("--sides", default=",".join(SIDES), help="which engines to run (lora,base,merged)")
-    p.add_argument("--one", help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.one:
-        child(args)
+    args = common.parse_or_run_child(p, child)
+    if args is None:
         return
     common.header("bench_lora: 4 adapters routed vs sequential, LoRA vs base, merged vs LoRA")
     adapter_dirs(args.scale)  # build once here, not in the children

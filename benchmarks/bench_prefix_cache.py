@@ -52,10 +52,8 @@ def child(args: argparse.Namespace) -> None:
 
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0], n=8)
-    p.add_argument("--one", help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.one:
-        child(args)
+    args = common.parse_or_run_child(p, child)
+    if args is None:
         return
     common.header("bench_prefix_cache: enable_prefix_caching on vs off (shared instruction + few-shot prefix)")
     res = common.run_children(__file__, SIDES, sys.argv[1:])

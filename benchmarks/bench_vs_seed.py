@@ -47,7 +47,6 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from extractor.adapters import load_adapter
-    from extractor.pipeline import ExtractOptions, Extractor
 
     model_path = common.default_model_path()
     adapters = (load_adapter("bench", args.adapter),) if args.adapter else ()
@@ -58,8 +57,7 @@ def main() -> None:
         adapters = ()
     else:
         engine, _ = common.make_engine(adapters=adapters)
-    options = ExtractOptions(schema=common.schema(), shots=args.shots, max_tokens=args.max_tokens)
-    extractor = Extractor(engine, options, model_name="default")
+    extractor = common.served_extractor(engine, args)
     texts = common.email_texts(args.n, args.seed)
     prompts = [extractor.prompts.render(t) for t in texts]
     routes = ["bench"] * len(texts) if adapters else None
@@ -107,8 +105,7 @@ def main() -> None:
         engine.llm.reset_prefix_cache()
         with common.stopwatch() as t:
             results = extractor.extract_texts(texts, routes)
-        ours.add(t[0], len(results), sum(r.prompt_tokens for r in results), sum(r.completion_tokens for r in results),
-                 sum(r.error is not None for r in results))
+        ours.add_texts(t[0], results)
         ours.extra["entities"] = sum(len(r.entities) for r in results)
 
     for i in range(args.rounds):

@@ -340,6 +340,11 @@ class Measure:
         self.completion_tokens += completion_tokens
         self.unparsed += unparsed
 
+    def add_texts(self, seconds: float, results: list[Any]) -> None:
+        """Add one timed ``Extractor.extract_texts`` pass; unparsed = texts whose output could not be read."""
+        self.add(seconds, len(results), sum(r.prompt_tokens for r in results), sum(r.completion_tokens for r in results),
+                 sum(r.error is not None for r in results))
+
     @property
     def msgs_per_s(self) -> float:
         return self.messages / self.seconds if self.seconds else 0.0
@@ -431,6 +436,14 @@ def schema():
     from schemas import load_schema
 
     return load_schema("italian_email")
+
+
+def served_extractor(engine: Any, args: argparse.Namespace):
+    """The served path on ``engine``: the ``italian_email`` schema with ``--shots`` and ``--max-tokens``."""
+    from extractor.pipeline import ExtractOptions, Extractor
+
+    return Extractor(engine, ExtractOptions(schema=schema(), shots=args.shots, max_tokens=args.max_tokens),
+                     model_name="default")
 
 
 def prompt_builder(engine: Any, shots: int = 2):
@@ -526,6 +539,17 @@ class StepProfiler:
 
 
 # -- one engine per process ---------------------------------------------------------------
+
+def parse_or_run_child(p: argparse.ArgumentParser, child: Callable[[argparse.Namespace], None]) -> argparse.Namespace | None:
+    """Parse the arguments; in a child started by :func:`run_children` (``--one SIDE``) run
+    ``child(args)`` and return None, else return the arguments for the parent."""
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        child(args)
+        return None
+    return args
+
 
 def run_children(script: str, sides: list[str], argv: list[str]) -> dict[str, dict[str, Any]]:
     """Run ``script --one SIDE`` per side (one engine per process), echo its report lines
