@@ -55,13 +55,13 @@ def main() -> None:
     shots = [int(s) for s in args.shots.split(",") if s]
     if shots:  # --shots "" evaluates only the adapter
         base = prepare_model(args.model, (), merge=False, settings=settings, schema_fingerprint=fingerprint)
-        engine = build_engine(base, decoding_backend="outlines", max_model_len=4096, settings=settings)
+        engine = build_engine(base, EvalConfig(settings=settings))
         run_rows(engine, None, False, shots, "")
         del engine
     if args.adapter is not None:
         spec = f"kind={args.adapter}"
         tuned = prepare_model(args.model, (spec,), merge=True, settings=settings, schema_fingerprint=fingerprint)
-        engine = build_engine(tuned, decoding_backend="outlines", max_model_len=4096, settings=settings)
+        engine = build_engine(tuned, EvalConfig(settings=settings))
         run_rows(engine, spec, True, [0], "tuned")
     reports = sorted(set(reports) | set(args.out.glob(f"{args.model}-*.json")))
     table = build_leaderboard(reports)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from schemas import EntitySchema, SchemaError, load_schema
 
@@ -90,23 +91,37 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
     return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
 
 
-def build_engine(prepared: PreparedModel, *, decoding_backend: str, max_model_len: int, settings: Settings,
-                 eager: bool = False, loop_stop: bool = True) -> Engine:
-    """The run's one engine: base model plus every adapter, schema-constrained decoding.
+class EngineChoices(Protocol):
+    """The engine options of a run's config (:class:`RunConfig` and ``training.evaluate.EvalConfig``).
 
     ``eager`` skips torch.compile: the engine starts in a third of the time on CPU and runs
     10-15% slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
     ``loop_stop`` ends completions that repeat themselves (:class:`extractor.engine.LoopStop`).
     """
+
+    @property
+    def decoding_backend(self) -> str: ...
+    @property
+    def max_model_len(self) -> int: ...
+    @property
+    def eager(self) -> bool: ...
+    @property
+    def loop_stop(self) -> bool: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+def build_engine(prepared: PreparedModel, config: EngineChoices) -> Engine:
+    """The run's one engine: base model plus every adapter, schema-constrained decoding."""
     return Engine(EngineConfig(
         model=prepared.path,
         adapters=prepared.adapters,
-        decoding_backend=decoding_backend,
-        max_model_len=max_model_len,
-        kv_cache_bytes=settings.kv_cache_bytes,
-        cache_dir=settings.cache_dir,
-        enforce_eager=eager,
-        loop_stop=LoopStop() if loop_stop else None,
+        decoding_backend=config.decoding_backend,
+        max_model_len=config.max_model_len,
+        kv_cache_bytes=config.settings.kv_cache_bytes,
+        cache_dir=config.settings.cache_dir,
+        enforce_eager=config.eager,
+        loop_stop=LoopStop() if config.loop_stop else None,
     ))
 
 
@@ -191,9 +206,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
             state.reconcile(out_path, err_path)
 
     if engine is None:
-        engine = build_engine(prepared, decoding_backend=config.decoding_backend,
-                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager,
-                              loop_stop=config.loop_stop)
+        engine = build_engine(prepared, config)
     options = ExtractOptions(
         schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,

@@ -35,7 +35,7 @@ class EvalConfig:
         limit: first N examples only (same subset for every row of a comparison).
         schema: schema to prompt with; default: the adapter's, else ``italian_email``. Only
             labels the dataset has are scored.
-        eager: no torch.compile (faster start, slower tokens), see ``runner.build_engine``.
+        eager: no torch.compile (faster start, slower tokens), see ``runner.EngineChoices``.
         loop_stop: end completions that repeat themselves, see ``extractor.engine.LoopStop``.
     """
 
@@ -104,9 +104,7 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
                              schema_fingerprint=schema.fingerprint())
     if engine is None:
-        engine = build_engine(prepared, decoding_backend=config.decoding_backend,
-                              max_model_len=config.max_model_len, settings=config.settings, eager=config.eager,
-                              loop_stop=config.loop_stop)
+        engine = build_engine(prepared, config)
     options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens)
     extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
