@@ -31,9 +31,9 @@ class LoopStop:
     the first 64 KIND news sentences with the default model, benchmarks/bench_loop_stop.py). One entity
     object is 14-40 tokens on Qwen's vocabulary, so 128 catches cycles of 3-8 entities; 12 as the
     shortest span keeps digit runs inside an IBAN from matching. vLLM checks this in Python for
-    every running request after every token: about 0.7 us per candidate span length, at most
-    ~90 us per request per step. The pipeline keeps every entity before the cut and flags the
-    record ``looped``.
+    every running request after every token: about 0.4 us per candidate span length, at most
+    ~55 us per request per step (benchmarks/RESULTS.md, section 6). The pipeline keeps every
+    entity before the cut and flags the record ``looped``.
     """
 
     min_tokens: int = 12
