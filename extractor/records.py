@@ -51,7 +51,11 @@ class Message:
 
 @dataclass(frozen=True)
 class Entity:
-    """One entity grounded in ``Message.text[start:end]`` (``field`` names a header instead)."""
+    """One entity grounded in ``Message.text[start:end]`` (``field`` names a header instead).
+
+    ``source`` says what found it: ``"model"`` (the extraction method) or ``"pattern"``
+    (an exact recognizer); ``None`` where nobody asked (evaluation of one layer alone).
+    """
 
     text: str
     label: str
@@ -60,9 +64,12 @@ class Entity:
     grounded: bool = True
     valid: bool | None = None
     field: str | None = None
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"text": self.text, "label": self.label, "start": self.start, "end": self.end}
+        if self.source is not None:
+            d["source"] = self.source
         if not self.grounded:
             d["grounded"] = False
         if self.valid is not None:
@@ -74,7 +81,11 @@ class Entity:
 
 @dataclass(frozen=True)
 class ErrorRecord:
-    """A message that could not be turned into a result, with the reason. Never dropped."""
+    """A message that could not be turned into a result, with the reason. Never dropped.
+
+    Errors past the read stage carry the same routing facts as records (``model``,
+    ``adapter``, ``folder``), so a user can see which adapter failed on which message.
+    """
 
     source: str
     key: str
@@ -83,6 +94,8 @@ class ErrorRecord:
     message_id: str | None = None
     folder: str | None = None
     uid: int | None = None
+    model: str | None = None
+    adapter: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
