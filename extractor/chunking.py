@@ -20,6 +20,11 @@ class Chunk:
     text: str
 
 
+def _fits_without_counting(text: str, max_tokens: int) -> bool:
+    """True when ``text`` has so few bytes that it cannot exceed ``max_tokens`` tokens (one spare for a prefix)."""
+    return len(text) < max_tokens and len(text.encode("utf-8")) < max_tokens
+
+
 def _pieces(text: str, start: int, pattern: re.Pattern[str]) -> list[tuple[int, str]]:
     """Split ``text`` at ``pattern`` keeping each piece's absolute offset (separators dropped)."""
     out, pos = [], 0
@@ -38,8 +43,8 @@ def split_text(text: str, max_tokens: int, count_tokens: Callable[[str], int], m
         raise ValueError("max_tokens must be positive")
     if not text.strip():
         return [Chunk(0, text)] if text else []
-    # Tokens never outnumber characters for BPE vocabularies: short texts skip the tokenizer.
-    if len(text) <= max_tokens or count_tokens(text) <= max_tokens:
+    # Tokens never outnumber UTF-8 bytes (byte-level BPE, byte fallback): short texts skip the tokenizer.
+    if _fits_without_counting(text, max_tokens) or count_tokens(text) <= max_tokens:
         return [Chunk(0, text)]
     units = _units(text, 0, max_tokens, count_tokens, 0)
     chunks: list[Chunk] = []
@@ -65,7 +70,7 @@ def _units(text: str, start: int, max_tokens: int, count: Callable[[str], int], 
         return _hard_split(text, start, max_tokens, count)
     out: list[tuple[int, str]] = []
     for s, piece in _pieces(text, start, patterns[level]):
-        if len(piece) <= max_tokens or count(piece) <= max_tokens:
+        if _fits_without_counting(piece, max_tokens) or count(piece) <= max_tokens:
             out.append((s, piece))
         else:
             out.extend(_units(piece, s, max_tokens, count, level + 1))

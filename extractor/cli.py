@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -47,8 +45,9 @@ def main(verbose: int) -> None:
     extract-entities ~/Maildir/ --adapter fatture=adapters/fatture --route "PEC=pec" -o out.jsonl
     extract-entities examples/italian.mbox      # embedded default model, JSONL on stdout
     """
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from .logs import configure_logging
+
+    configure_logging(verbose)
 
 
 @main.command()
@@ -83,22 +82,32 @@ def main(verbose: int) -> None:
 @click.option("--insecure", is_flag=True, help="IMAP: do not verify the server's TLS certificate.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="IMAP: trust this CA.")
 @click.option("--mark-seen", is_flag=True, help="IMAP: set \\Seen on messages once extracted.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, no notes and no summary line.")
+@click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+              help="Write the run's summary as JSON to this file ('-' for stderr).")
 def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[str, ...], errors_path: Path | None,
-            resume: bool, no_text: bool, quiet: bool, **kw: Any) -> None:
+            resume: bool, no_text: bool, quiet: bool, summary_json: Path | None, **kw: Any) -> None:
     """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
-    from .runner import RunConfig, run
+    from .runner import RunConfig, errors_path_of, run
 
     config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
                        include_text=not no_text, progress=not quiet, **kw)
     stop = threading.Event()
     _install_stop_handlers(stop)
+    notify = None if quiet else (lambda note: click.echo(note, err=True))
     try:
-        summary = run(config, stop)
+        summary = run(config, stop, notify=notify)
     except ExtractError as exc:
         raise _fail(exc) from None
     if not quiet:
-        click.echo("summary: " + json.dumps(summary.to_dict()), err=True)
+        where = errors_path_of(config)
+        click.echo(summary.line(str(where) if where else "stderr"), err=True)
+    if summary_json is not None:
+        text = json.dumps(summary.to_dict())
+        if str(summary_json) == "-":
+            click.echo(text, err=True)
+        else:
+            summary_json.write_text(text + "\n", encoding="utf-8")
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:

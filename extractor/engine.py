@@ -5,9 +5,11 @@ vllm is imported lazily so ``--help`` and the pure-logic tests never pay for it.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,12 +84,17 @@ class EngineConfig:
 
 @dataclass(frozen=True)
 class Generation:
-    """One completion with its token counts."""
+    """One completion with its token counts, or why the engine could not produce it."""
 
     text: str
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str | None
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, reason: str, prompt_tokens: int = 0) -> Generation:
+        return cls("", prompt_tokens, 0, None, reason)
 
 
 def _prepare_environment(config: EngineConfig) -> None:
@@ -284,6 +291,7 @@ class Engine:
             self.llm = LLM(**kwargs)
         except Exception as exc:  # vLLM raises many types; the user needs one line
             raise EngineError(f"vLLM could not start on {config.model}: {type(exc).__name__}: {exc}") from exc
+        self._ids = itertools.count()
         self.lora_requests = {
             a.name: LoRARequest(lora_name=a.name, lora_int_id=a.int_id, lora_path=str(a.path)) for a in config.adapters
         }
@@ -304,7 +312,76 @@ class Engine:
         return self.llm.get_tokenizer()
 
     def count_tokens(self, text: str) -> int:
+        """Tokens of a piece of message text (no special tokens): for sizing chunks."""
         return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def encode_prompt(self, prompt: str, message: str | None = None) -> list[int]:
+        """The token ids of a rendered prompt exactly as vLLM would tokenise the text prompt.
+
+        A ``message`` (the untrusted text inside the prompt) that spells the tokenizer's special
+        tokens (``<|im_start|>system``...) is tokenised as plain text, so mail cannot open turns
+        of its own in the chat template; the template around it keeps its special tokens.
+        """
+        tok = self.tokenizer
+        if message and any(special in message for special in self._special_strings):
+            at = prompt.rfind(message)
+            if at >= 0:
+                return (list(tok.encode(prompt[:at]))
+                        + list(tok.encode(message, add_special_tokens=False, split_special_tokens=True))
+                        + list(tok.encode(prompt[at + len(message):], add_special_tokens=False)))
+        return list(tok.encode(prompt))
+
+    @functools.cached_property
+    def _special_strings(self) -> tuple[str, ...]:
+        decoder = getattr(self.tokenizer, "added_tokens_decoder", {}) or {}
+        return tuple({getattr(t, "content", str(t)) for t in decoder.values()} | set(self.tokenizer.all_special_tokens))
+
+    def _sampling_params(self, json_schema: dict[str, Any] | None, max_tokens: int) -> Any:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind, StructuredOutputsParams
+
+        structured = StructuredOutputsParams(json=json_schema) if json_schema is not None else None
+        return SamplingParams(temperature=0.0, max_tokens=max_tokens, structured_outputs=structured,
+                              output_kind=RequestOutputKind.FINAL_ONLY, **self._loop_stop_params())
+
+    def submit(self, request_id: str, token_ids: Sequence[int], adapter: str | None = None, *,
+               json_schema: dict[str, Any] | None, max_tokens: int) -> None:
+        """Queue one greedy completion; raises :class:`EngineError` for this request alone."""
+        lora = self.lora_requests[adapter] if adapter is not None else None
+        try:
+            self.llm.llm_engine.add_request(request_id, {"prompt_token_ids": list(token_ids)},
+                                            self._sampling_params(json_schema, max_tokens), lora_request=lora)
+        except Exception as exc:  # vLLM validates here: length, schema, adapter
+            raise EngineError(f"the engine refused the request: {type(exc).__name__}: {exc}") from exc
+
+    def has_unfinished(self) -> bool:
+        return bool(self.llm.llm_engine.has_unfinished_requests())
+
+    def step(self) -> list[tuple[str, Generation]]:
+        """One engine step; returns the requests it finished. Raises :class:`EngineError` if the step fails."""
+        try:
+            outputs = self.llm.llm_engine.step()
+        except Exception as exc:
+            raise EngineError(f"generation failed: {type(exc).__name__}: {exc}") from exc
+        done = []
+        for out in outputs:
+            if not out.finished:
+                continue
+            comp = out.outputs[0] if out.outputs else None
+            done.append((out.request_id, Generation(
+                text=comp.text if comp else "",
+                prompt_tokens=len(out.prompt_token_ids or ()),
+                completion_tokens=len(comp.token_ids) if comp else 0,
+                finish_reason=comp.finish_reason if comp else None,
+            )))
+        return done
+
+    def abort(self, request_ids: Sequence[str]) -> None:
+        """Drop requests still queued or running (after a failed step)."""
+        try:
+            self.llm.llm_engine.abort_request(list(request_ids))
+        except Exception:  # an engine that failed may not abort either
+            log.debug("abort of %d requests failed", len(request_ids), exc_info=True)
 
     def generate(
         self,
@@ -314,31 +391,41 @@ class Engine:
         json_schema: dict[str, Any] | None,
         max_tokens: int,
     ) -> list[Generation]:
-        """Greedy completions for ``prompts`` in one engine pass; JSON-constrained when a schema is given."""
-        from vllm import SamplingParams
-        from vllm.sampling_params import StructuredOutputsParams
+        """Greedy completions for ``prompts`` in one engine pass; JSON-constrained when a schema is given.
 
-        if not prompts:
-            return []
-        structured = StructuredOutputsParams(json=json_schema) if json_schema is not None else None
-        params = SamplingParams(temperature=0.0, max_tokens=max_tokens, structured_outputs=structured,
-                                **self._loop_stop_params())
-        lora = None
-        if adapters is not None and any(a is not None for a in adapters):
-            lora = [self.lora_requests[a] if a is not None else None for a in adapters]
+        A request the engine refuses or fails comes back as a :class:`Generation` with ``error``
+        set; the others are unaffected.
+        """
+        results: dict[str, Generation] = {}
+        ids = [f"g{next(self._ids)}" for _ in prompts]
+        for i, (rid, prompt) in enumerate(zip(ids, prompts)):
+            try:
+                self.submit(rid, self.encode_prompt(prompt), adapters[i] if adapters else None,
+                            json_schema=json_schema, max_tokens=max_tokens)
+            except EngineError as exc:
+                results[rid] = Generation.failed(str(exc))
+        for rid, gen in drain(self, [r for r in ids if r not in results]):
+            results[rid] = gen
+        return [results[rid] for rid in ids]
+
+
+def drain(engine: Engine, pending: Sequence[str]) -> Iterator[tuple[str, Generation]]:
+    """Step ``engine`` until it is idle, yielding requests as they finish.
+
+    When a step fails, every request still pending comes back failed with the reason (and is
+    aborted), so one bad request or a broken engine never loses the others' bookkeeping.
+    """
+    waiting = set(pending)
+    while waiting and engine.has_unfinished():
         try:
-            outputs = self.llm.generate(list(prompts), params, lora_request=lora, use_tqdm=False)
-        except Exception as exc:
-            raise EngineError(f"generation failed: {type(exc).__name__}: {exc}") from exc
-        results = []
-        for out in outputs:
-            comp = out.outputs[0] if out.outputs else None
-            results.append(
-                Generation(
-                    text=comp.text if comp else "",
-                    prompt_tokens=len(out.prompt_token_ids or ()),
-                    completion_tokens=len(comp.token_ids) if comp else 0,
-                    finish_reason=comp.finish_reason if comp else None,
-                )
-            )
-        return results
+            finished = engine.step()
+        except EngineError as exc:
+            engine.abort(sorted(waiting))
+            for rid in sorted(waiting):
+                yield rid, Generation.failed(str(exc))
+            return
+        for rid, gen in finished:
+            waiting.discard(rid)
+            yield rid, gen
+    for rid in sorted(waiting):  # the engine dropped them without an output
+        yield rid, Generation.failed("the engine finished without an output for this request")

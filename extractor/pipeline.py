@@ -5,27 +5,30 @@ One code path serves the CLI, the IMAP job and the evaluation harness (:meth:`Ex
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import ValidationError
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from schemas import EntitySchema
 
 from .adapters import Router
-from .chunking import Chunk, split_text
+from .chunking import Chunk
 from .engine import Engine, Generation
-from .errors import MessageError
+from .errors import EngineError, MessageError
 from .grounding import ground, resolve_overlaps
 from .mime import dedup_key, header_entities, parse_message
+from .outputs import parse_output
+from .prompt_plan import PlannedChunk, PromptPlanner
 from .prompts import PromptBuilder
 from .records import Entity, ErrorRecord, Flush, Message, RawMessage
 from .sinks import JsonlSink
 from .state import StateStore
+from .summary import Summary
+
+__all__ = ["ExtractOptions", "Extractor", "Progress", "Summary", "TextResult", "parse_output"]
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ class ExtractOptions:
         schema: labels to extract; its JSON Schema constrains decoding.
         shots: built-in few-shot examples in the prompt.
         max_tokens: bound on each completion.
-        batch_size: messages submitted to the engine at once (keeps it full).
+        batch_size: messages in flight in the engine at once; a new one is submitted as soon as
+            one finishes (continuous batching), and its record is written then.
         keep_ungrounded: keep entities not found in the text, flagged ``grounded: false``.
         keep_quotes: keep quoted reply history in the text.
         header_entities: add From/To/Cc names and addresses as entities of their header.
@@ -61,47 +65,6 @@ class ExtractOptions:
     constrained: bool = True
 
 
-@dataclass
-class Summary:
-    """Counts and timings of one run."""
-
-    messages: int = 0
-    entities: int = 0
-    errors: int = 0
-    skipped: int = 0
-    duplicates: int = 0
-    dropped_ungrounded: int = 0
-    invalid_dropped: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    looped: int = 0
-    started: float = field(default_factory=time.perf_counter)
-    stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("parse", "prompt", "engine", "ground", "write"), 0.0))
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
-
-    def to_dict(self) -> dict[str, Any]:
-        secs = max(self.seconds, 1e-9)
-        return {
-            "messages": self.messages,
-            "entities": self.entities,
-            "errors": self.errors,
-            "skipped_done": self.skipped,
-            "duplicates": self.duplicates,
-            "dropped_ungrounded": self.dropped_ungrounded,
-            "invalid_dropped": self.invalid_dropped,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "looped": self.looped,
-            "seconds": round(secs, 3),
-            "messages_per_s": round(self.messages / secs, 3),
-            "tokens_per_s": round((self.prompt_tokens + self.completion_tokens) / secs, 1),
-            "stage_seconds": {k: round(v, 3) for k, v in self.stages.items()},
-        }
-
-
 @dataclass(frozen=True)
 class TextResult:
     """Entities found in one text, or why none could be read from the model."""
@@ -116,40 +79,24 @@ class TextResult:
     looped: bool = False
 
 
-def parse_output(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[list[tuple[str, str]], str | None]:
-    """Entities from one completion, and why it was cut (``None``, ``"length"`` or ``"repetition"``).
+class Progress(Protocol):
+    """What the pipeline reports as messages end (a bar, a status line, or nothing)."""
 
-    A completion cut at ``max_tokens``, or stopped because it repeated itself (``LoopStop``), is
-    salvaged up to its last complete entity. Raises ``MessageError`` when the output is unusable.
-    """
-    text = gen.text.strip()
-    if not text:
-        raise MessageError("the engine returned empty text (schema compilation or decoding failed)")
-    cut = None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        if gen.finish_reason not in ("length", "repetition"):
-            raise MessageError(f"model output is not valid JSON: {text[:80]!r}") from None
-        data, cut = _salvage(text), gen.finish_reason
-        if data is None:
-            why = f"cut at max_tokens={max_tokens}" if cut == "length" else "stopped repeating itself"
-            raise MessageError(f"model output {why} before the first entity") from None
-    try:
-        parsed = schema_model.model_validate(data)
-    except ValidationError as exc:
-        raise MessageError(f"model output does not match the schema: {exc.errors()[0]['msg']}") from None
-    return [(e.text, e.label) for e in parsed.entities], cut
+    def advance(self, done: int, entities: int = 0, errors: int = 0) -> None: ...
 
 
-def _salvage(text: str) -> dict[str, Any] | None:
-    cut = text.rfind("}")
-    while cut > 0:
-        try:
-            return json.loads(text[: cut + 1] + "]}")
-        except json.JSONDecodeError:
-            cut = text.rfind("}", 0, cut)
-    return None
+@dataclass
+class _Job:
+    """One text in flight: its chunks, and the completions that came back so far."""
+
+    tag: Any
+    text: str
+    chunks: list[Chunk]
+    gens: list[Generation | None]
+    remaining: int
+
+
+_END = object()
 
 
 class Extractor:
@@ -173,37 +120,127 @@ class Extractor:
         self.validator = validator
         self.merged_adapter = merged_adapter
         self.prompts = PromptBuilder(options.schema, options.shots, prompt_format, engine.tokenizer)
+        self.planner = PromptPlanner(self.prompts, engine.encode_prompt, engine.count_tokens,
+                                     engine.config.max_model_len, options.max_tokens)
         self._schema_model = options.schema.output_model()
         self._json_schema = options.schema.json_schema() if options.constrained else None
-        overhead = engine.count_tokens(self.prompts.render(""))
-        self.chunk_tokens = max(64, engine.config.max_model_len - overhead - options.max_tokens - 16)
+        self._ids = itertools.count()
+
+    @property
+    def chunk_tokens(self) -> int:
+        """Message tokens one prompt can hold."""
+        return self.planner.chunk_tokens
 
     # -- texts ---------------------------------------------------------------------------
     def extract_texts(self, texts: Sequence[str], adapters: Sequence[str | None] | None = None,
                       summary: Summary | None = None) -> list[TextResult]:
-        """Extract entities from plain texts in one engine pass (chunks included)."""
+        """Entities of plain texts, in order (chunks included); one engine pass over all of them."""
         summary = summary or Summary()
+        results: dict[int, TextResult] = {}
+        items = ((i, t, adapters[i] if adapters else None) for i, t in enumerate(texts))
+        for done in self.stream(items, summary, window=max(len(texts), 1)):
+            results.update(done)
+        return [results[i] for i in range(len(texts))]
+
+    def stream(self, items: Iterable[tuple[Any, str, str | None] | Flush], summary: Summary,
+               window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
+        """Results of ``(tag, text, adapter)`` items as they finish, a list per engine step.
+
+        At most ``window`` texts (default ``batch_size``) are in flight; a finished one makes
+        room for the next. A :class:`Flush` stops intake until everything in flight is done
+        (a live source is about to block). A request the engine refuses or fails ends its text
+        with an error; a failed step ends every text in flight with that error. Nothing else
+        stops the stream.
+        """
+        window = window or self.options.batch_size
+        source = iter(items)
+        jobs: dict[int, _Job] = {}
+        owner: dict[str, tuple[int, int]] = {}
+        exhausted = draining = False
+        try:
+            while True:
+                ready: list[tuple[Any, TextResult]] = []
+                while not exhausted and not draining and len(jobs) < window:
+                    item = next(source, _END)
+                    if item is _END:
+                        exhausted = True
+                    elif isinstance(item, Flush):
+                        draining = True
+                    else:
+                        job = self._start(item, jobs, owner, summary)  # type: ignore[arg-type]
+                        if job.remaining == 0:
+                            ready.append((job.tag, self._finish(job, summary)))
+                if ready:
+                    yield ready
+                if not jobs:
+                    if exhausted:
+                        return
+                    draining = False
+                    continue
+                yield from self._step(jobs, owner, summary)
+        finally:
+            if owner:  # the consumer stopped early: leave the engine idle for the next caller
+                self.engine.abort(list(owner))
+
+    def _start(self, item: tuple[Any, str, str | None], jobs: dict[int, _Job], owner: dict[str, tuple[int, int]],
+               summary: Summary) -> _Job:
+        tag, text, adapter = item
         t0 = time.perf_counter()
-        plans = [split_text(t, self.chunk_tokens, self.engine.count_tokens) or [Chunk(0, t)] for t in texts]
-        prompts, owners, routes = [], [], []
-        for i, chunks in enumerate(plans):
-            for chunk in chunks:
-                prompts.append(self.prompts.render(chunk.text))
-                owners.append(i)
-                routes.append(adapters[i] if adapters else None)
-        t1 = time.perf_counter()
-        gens = self.engine.generate(prompts, routes, json_schema=self._json_schema, max_tokens=self.options.max_tokens)
-        t2 = time.perf_counter()
-        per_text: list[list[tuple[Chunk, Generation]]] = [[] for _ in texts]
-        flat_chunks = [c for chunks in plans for c in chunks]
-        for owner, chunk, gen in zip(owners, flat_chunks, gens):
-            per_text[owner].append((chunk, gen))
-        results = [self._ground_text(texts[i], pairs) for i, pairs in enumerate(per_text)]
-        t3 = time.perf_counter()
-        summary.stages["prompt"] += t1 - t0
-        summary.stages["engine"] += t2 - t1
-        summary.stages["ground"] += t3 - t2
-        return results
+        plan: list[PlannedChunk] = self.planner.plan(text)
+        job = _Job(tag, text, [p.chunk for p in plan], [None] * len(plan), 0)
+        jid = next(self._ids)
+        for idx, planned in enumerate(plan):
+            if planned.token_ids is None:
+                job.gens[idx] = Generation.failed(planned.error or "no prompt")
+                continue
+            rid = f"x{jid}.{idx}"
+            try:
+                self.engine.submit(rid, planned.token_ids, adapter, json_schema=self._json_schema,
+                                   max_tokens=self.options.max_tokens)
+            except EngineError as exc:
+                job.gens[idx] = Generation.failed(str(exc), len(planned.token_ids))
+                continue
+            owner[rid] = (jid, idx)
+            job.remaining += 1
+        if job.remaining:
+            jobs[jid] = job
+        summary.stages["prompt"] += time.perf_counter() - t0
+        return job
+
+    def _step(self, jobs: dict[int, _Job], owner: dict[str, tuple[int, int]],
+              summary: Summary) -> Iterator[list[tuple[Any, TextResult]]]:
+        t0 = time.perf_counter()
+        try:
+            finished = self.engine.step()
+        except EngineError as exc:
+            log.error("%s", exc)
+            self.engine.abort(list(owner))
+            finished = [(rid, Generation.failed(str(exc))) for rid in list(owner)]
+        if not self.engine.has_unfinished():  # idle with requests unanswered: they are lost
+            answered = {rid for rid, _ in finished}
+            finished += [(rid, Generation.failed("the engine finished without an output for this request"))
+                         for rid in list(owner) if rid not in answered]
+        summary.stages["engine"] += time.perf_counter() - t0
+        done: list[tuple[Any, TextResult]] = []
+        for rid, gen in finished:
+            where = owner.pop(rid, None)
+            if where is None:
+                continue
+            job = jobs[where[0]]
+            job.gens[where[1]] = gen
+            job.remaining -= 1
+            if job.remaining == 0:
+                del jobs[where[0]]
+                done.append((job.tag, self._finish(job, summary)))
+        if done:
+            yield done
+
+    def _finish(self, job: _Job, summary: Summary) -> TextResult:
+        t0 = time.perf_counter()
+        pairs = [(c, g) for c, g in zip(job.chunks, job.gens) if g is not None]
+        result = self._ground_text(job.text, pairs)
+        summary.stages["ground"] += time.perf_counter() - t0
+        return result
 
     def _ground_text(self, text: str, pairs: list[tuple[Chunk, Generation]]) -> TextResult:
         entities: list[Entity] = []
@@ -238,47 +275,49 @@ class Extractor:
         sink: JsonlSink,
         errors: JsonlSink,
         state: StateStore | None = None,
-        progress: Any = None,
+        progress: Progress | None = None,
         summary: Summary | None = None,
     ) -> Summary:
-        """Process a stream of raw messages; every message ends as a record or an error record."""
+        """Process a stream of raw messages; every message ends as a record or an error record.
+
+        Records are written, made durable and marked done as each message finishes.
+        """
         summary = summary or Summary()
         seen: set[str] = set()
-        batch: list[Message] = []
-        for item in self._parse(items, errors, state, seen, summary):
-            if isinstance(item, Flush):
-                self._process(batch, sink, errors, state, summary, progress)
-                batch = []
-                continue
-            batch.append(item)
-            if len(batch) >= self.options.batch_size:
-                self._process(batch, sink, errors, state, summary, progress)
-                batch = []
-        self._process(batch, sink, errors, state, summary, progress)
+        work = (self._routed(m) if isinstance(m, Message) else m
+                for m in self._parse(items, errors, state, seen, summary, progress))
+        for done in self.stream(work, summary):
+            self._write(done, sink, errors, state, summary, progress)
         return summary
 
+    def _routed(self, msg: Message) -> tuple[tuple[Message, str | None], str, str | None]:
+        adapter = self.router.pick(msg.source, msg.folder)
+        return (msg, adapter), msg.text, adapter
+
     def _parse(self, items: Iterable[RawMessage | ErrorRecord | Flush], errors: JsonlSink, state: StateStore | None,
-               seen: set[str], summary: Summary) -> Iterator[Message | Flush]:
+               seen: set[str], summary: Summary, progress: Progress | None) -> Iterator[Message | Flush]:
         for item in items:
             if isinstance(item, Flush):
                 yield item
                 continue
             if state is not None and state.is_done(item.source, item.key):
                 summary.skipped += 1
+                if progress is not None:
+                    progress.advance(1)
                 continue
             if isinstance(item, ErrorRecord):
-                self._error(item, errors, state, summary)
+                self._error(item, errors, state, summary, progress)
                 continue
             t0 = time.perf_counter()
             try:
                 msg = parse_message(item, keep_quotes=self.options.keep_quotes)
             except MessageError as exc:
                 self._error(ErrorRecord(item.source, item.key, "parse", str(exc), folder=item.folder, uid=item.uid),
-                            errors, state, summary)
+                            errors, state, summary, progress)
                 continue
             except Exception as exc:  # noqa: BLE001 - a parser bug must not sink the batch
                 self._error(ErrorRecord(item.source, item.key, "parse", f"{type(exc).__name__}: {exc}",
-                                        folder=item.folder, uid=item.uid), errors, state, summary)
+                                        folder=item.folder, uid=item.uid), errors, state, summary, progress)
                 continue
             finally:
                 summary.stages["parse"] += time.perf_counter() - t0
@@ -288,33 +327,45 @@ class Extractor:
                     summary.duplicates += 1
                     if state is not None:
                         state.mark_done([(msg.source, msg.key, "duplicate", None)])
+                    if progress is not None:
+                        progress.advance(1)
                     continue
                 seen.add(key)
             yield msg
 
-    def _error(self, rec: ErrorRecord, errors: JsonlSink, state: StateStore | None, summary: Summary) -> None:
+    def _error(self, rec: ErrorRecord, errors: JsonlSink, state: StateStore | None, summary: Summary,
+               progress: Progress | None) -> None:
+        """Write an error record of a message that never reached the engine, with its routing facts."""
+        rec = replace(rec, model=rec.model or self.model_name,
+                      adapter=rec.adapter or self._adapter_label(self.router.pick(rec.source, rec.folder)))
         errors.write(rec.to_dict())
         errors.commit()
         summary.errors += 1
         if state is not None:
             state.mark_done([(rec.source, rec.key, "error", None)])
+        if progress is not None:
+            progress.advance(1, errors=1)
 
-    def _process(self, batch: list[Message], sink: JsonlSink, errors: JsonlSink, state: StateStore | None,
-                 summary: Summary, progress: Any) -> None:
-        if not batch:
-            return
-        adapters = [self.router.pick(m.source, m.folder) for m in batch]
-        results = self.extract_texts([m.text for m in batch], adapters, summary)
+    def _adapter_label(self, adapter: str | None) -> str | None:
+        return adapter or (f"{self.merged_adapter} (merged)" if self.merged_adapter else None)
+
+    def _write(self, done: list[tuple[Any, TextResult]], sink: JsonlSink, errors: JsonlSink,
+               state: StateStore | None, summary: Summary, progress: Progress | None) -> None:
         t0 = time.perf_counter()
-        done: list[tuple[str, str, str, str | None]] = []
-        for msg, adapter, res in zip(batch, adapters, results):
-            key = dedup_key(msg)
+        marks: list[tuple[str, str, str, str | None]] = []
+        n_entities = n_errors = 0
+        for (msg, adapter), res in done:
             summary.prompt_tokens += res.prompt_tokens
             summary.completion_tokens += res.completion_tokens
             if res.error is not None:
-                self._error(ErrorRecord(msg.source, msg.key, "extract", res.error, msg.message_id, msg.folder, msg.uid),
-                            errors, state, summary)
+                rec = ErrorRecord(msg.source, msg.key, "extract", res.error, msg.message_id, msg.folder, msg.uid,
+                                  model=self.model_name, adapter=self._adapter_label(adapter))
+                errors.write(rec.to_dict())
+                summary.errors += 1
+                n_errors += 1
+                marks.append((msg.source, msg.key, "error", None))
                 continue
+            key = dedup_key(msg)
             entities = res.entities
             if self.validator is not None:
                 entities, n_invalid = self.validator(entities)
@@ -324,15 +375,17 @@ class Extractor:
             sink.write(self.record(msg, adapter, entities, res, key))
             summary.messages += 1
             summary.entities += len(entities)
+            n_entities += len(entities)
             summary.dropped_ungrounded += res.dropped
             summary.looped += res.looped
-            done.append((msg.source, msg.key, "ok", key))
+            marks.append((msg.source, msg.key, "ok", key))
         sink.commit()
+        errors.commit()
         if state is not None:
-            state.mark_done(done)
+            state.mark_done(marks)
         summary.stages["write"] += time.perf_counter() - t0
         if progress is not None:
-            progress.update(len(batch))
+            progress.advance(len(done), n_entities, n_errors)
 
     def record(self, msg: Message, adapter: str | None, entities: list[Entity], res: TextResult, key: str) -> dict[str, Any]:
         """The output record of one message."""
@@ -345,7 +398,7 @@ class Extractor:
             "from": msg.sender,
             "subject": msg.subject,
             "model": self.model_name,
-            "adapter": adapter or (f"{self.merged_adapter} (merged)" if self.merged_adapter else None),
+            "adapter": self._adapter_label(adapter),
             "schema": self.options.schema.name,
             "entities": [e.to_dict() for e in entities],
             "prompt_tokens": res.prompt_tokens,

@@ -6,7 +6,8 @@ import hashlib
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from .engine import Engine, EngineConfig, LoopStop
 from .errors import ConfigError, InputError
 from .models import resolve_model
 from .pipeline import ExtractOptions, Extractor, Summary
+from .progress import ProgressDisplay
 from .records import ErrorRecord, Flush, RawMessage
 from .settings import Settings, load_settings
 from .sinks import JsonlSink
@@ -142,7 +144,8 @@ def state_path(config: RunConfig) -> Path | None:
     return None
 
 
-def _errors_path(config: RunConfig) -> Path | None:
+def errors_path_of(config: RunConfig) -> Path | None:
+    """Where error records go: ``--errors``, beside the output, or ``None`` for stderr."""
     if config.errors is not None:
         return config.errors
     if config.output is not None:
@@ -181,10 +184,36 @@ def iter_inputs(config: RunConfig, state: StateStore | None, stop: threading.Eve
                 yield item
 
 
-def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine | None = None) -> Summary:
+def engine_start_note(config: RunConfig, model_path: str) -> str:
+    """What the engine start is doing, for a person waiting on it."""
+    if config.eager:
+        return f"starting the engine on {model_path} (--eager: no compilation, about 30 s)"
+    compiled = config.settings.vllm_cache_dir / "torch_compile_cache"
+    if compiled.is_dir() and any(compiled.iterdir()):
+        return f"starting the engine on {model_path} (reusing the compiled model, about a minute)"
+    return (f"starting the engine on {model_path}: compiling the model, first run on this machine only, "
+            "about 3 minutes (--eager skips it for small jobs)")
+
+
+def _count_messages(inputs: tuple[str, ...], progress: ProgressDisplay, stop: threading.Event) -> None:
+    """Count the messages of file inputs for the progress total (not possible for IMAP)."""
+    if any(is_imap_url(s) for s in inputs):
+        return
+    n = 0
+    for spec in inputs:
+        for _ in iter_path(Path(spec).expanduser()):
+            if stop.is_set():
+                return
+            n += 1
+    progress.set_total(n)
+
+
+def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine | None = None,
+        notify: Callable[[str], None] | None = None) -> Summary:
     """Extract entities from ``config.inputs`` into JSONL; returns the run's summary.
 
-    ``engine`` reuses an engine already serving the same model and adapters (tests, jobs).
+    ``engine`` reuses an engine already serving the same model and adapters (tests, jobs);
+    ``notify`` receives one-line notes for a person watching (the engine start).
     """
     stop = stop or threading.Event()
     check_inputs(config.inputs)
@@ -193,7 +222,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
                              schema_fingerprint=schema.fingerprint())
     router = Router.build(parse_pairs(config.routes, "--route"), {a.name: a for a in prepared.adapters})
 
-    out_path, err_path, st_path = config.output, _errors_path(config), state_path(config)
+    out_path, err_path, st_path = config.output, errors_path_of(config), state_path(config)
     if config.restart:
         for p in (out_path, err_path, st_path):
             if p is not None:
@@ -206,7 +235,12 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
             state.reconcile(out_path, err_path)
 
     if engine is None:
+        if notify is not None:
+            notify(engine_start_note(config, prepared.path))
+        t0 = time.perf_counter()
         engine = build_engine(prepared, config)
+        if notify is not None:
+            notify(f"engine ready in {time.perf_counter() - t0:.0f} s")
     options = ExtractOptions(
         schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,
@@ -223,10 +257,9 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
     sink = JsonlSink(out_path)
     errors = JsonlSink(err_path, stream=sys.stderr)
     progress = None
-    if config.progress and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        progress = tqdm(unit="msg", file=sys.stderr, dynamic_ncols=True)
+    if config.progress:
+        progress = ProgressDisplay(sys.stderr)
+        threading.Thread(target=_count_messages, args=(config.inputs, progress, stop), daemon=True).start()
     try:
         return extractor.run(iter_inputs(config, state, stop), sink, errors, state, progress)
     finally:

@@ -18,12 +18,15 @@ class Settings:
             (``EXTRACT_ENTITIES_MODELS``, else ``<cache_dir>/models``).
         offline: never try a model hub (``HF_HUB_OFFLINE=1`` or ``EXTRACT_ENTITIES_OFFLINE=1``).
         kv_cache_bytes: KV-cache size handed to vLLM (``EXTRACT_ENTITIES_KV_CACHE_BYTES``).
+        vllm_cache_dir: where vLLM keeps its compiled models (``VLLM_CACHE_ROOT``, else
+            ``$XDG_CACHE_HOME/vllm``); read to tell a first, compiling start from a later one.
     """
 
     cache_dir: Path
     models_dir: Path
     offline: bool
     kv_cache_bytes: int | None
+    vllm_cache_dir: Path
 
 
 def _truthy(value: str | None) -> bool:
@@ -33,10 +36,10 @@ def _truthy(value: str | None) -> bool:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default: ``os.environ``)."""
     env = os.environ if environ is None else environ
+    base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
     if env.get("EXTRACT_ENTITIES_CACHE"):
         cache = Path(env["EXTRACT_ENTITIES_CACHE"]).expanduser()
     else:
-        base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
         cache = base / "extract-entities"
     models = Path(env["EXTRACT_ENTITIES_MODELS"]).expanduser() if env.get("EXTRACT_ENTITIES_MODELS") else cache / "models"
     kv = env.get("EXTRACT_ENTITIES_KV_CACHE_BYTES")
@@ -45,4 +48,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         models_dir=models,
         offline=_truthy(env.get("HF_HUB_OFFLINE")) or _truthy(env.get("EXTRACT_ENTITIES_OFFLINE")),
         kv_cache_bytes=int(kv) if kv else None,
+        vllm_cache_dir=Path(env["VLLM_CACHE_ROOT"]).expanduser() if env.get("VLLM_CACHE_ROOT") else base / "vllm",
     )

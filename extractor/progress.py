@@ -1,0 +1,85 @@
+"""What a person watching a run sees on stderr: a bar on a terminal, a status line elsewhere."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TextIO
+
+STATUS_INTERVAL_S = 30.0
+"""Seconds between status lines when stderr is not a terminal."""
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class ProgressDisplay:
+    """Messages done (of the total, once known), entities, errors, msg/s and ETA.
+
+    On a terminal a tqdm bar; otherwise one status line every ``interval`` seconds, so a log
+    file shows a run moving without a line per message.
+    """
+
+    def __init__(self, stream: TextIO, *, tty: bool | None = None, interval: float = STATUS_INTERVAL_S,
+                 clock: Any = time.monotonic) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.interval = interval
+        self.clock = clock
+        self.done = self.entities = self.errors = 0
+        self.total: int | None = None
+        self._pending_total: int | None = None
+        self._started = clock()
+        self._last_line = self._started
+        self._bar: Any = None
+        if self.tty:
+            from tqdm import tqdm
+
+            self._bar = tqdm(unit="msg", file=stream, dynamic_ncols=True, desc="messages")
+
+    def set_total(self, total: int) -> None:
+        """The number of messages, once counted (may be called from another thread)."""
+        self._pending_total = total
+
+    def _apply_total(self) -> None:
+        if self._pending_total is not None and self.total is None:
+            self.total = self._pending_total
+            if self._bar is not None:
+                self._bar.total = self.total
+                self._bar.refresh()
+
+    def advance(self, done: int, entities: int = 0, errors: int = 0) -> None:
+        self._apply_total()
+        self.done += done
+        self.entities += entities
+        self.errors += errors
+        if self._bar is not None:
+            self._bar.set_postfix(entities=self.entities, errors=self.errors, refresh=False)
+            self._bar.update(done)
+            return
+        now = self.clock()
+        if now - self._last_line >= self.interval:
+            self._last_line = now
+            self.stream.write(self.status_line(now) + "\n")
+            self.stream.flush()
+
+    def status_line(self, now: float | None = None) -> str:
+        elapsed = max((self.clock() if now is None else now) - self._started, 1e-9)
+        rate = self.done / elapsed
+        of = f"/{self.total}" if self.total is not None else ""
+        line = (f"progress: {self.done}{of} messages, {self.entities} entities, {self.errors} errors, "
+                f"{rate:.2f} msg/s, {_duration(elapsed)} elapsed")
+        if self.total is not None and rate > 0 and self.done < self.total:
+            line += f", ETA {_duration((self.total - self.done) / rate)}"
+        return line
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
