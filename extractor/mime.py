@@ -15,8 +15,27 @@ What ends up in :attr:`Message.text`, in order:
    ``keep_quotes``, and the text is truncated to :data:`MAX_TEXT_CHARS`.
 
 Entity offsets refer to that final string. Anything cut or repaired is named in
-``Message.defects``. Work per message is bounded by :data:`MAX_PARTS`,
-:data:`MAX_CONTAINERS`, :data:`MAX_DEPTH` and the character limits below.
+``Message.defects``.
+
+Limits. A mailbox is untrusted input: time and memory per message are bounded by the module
+constants below, all in this one place, and nothing the parser meets is recursed into, scanned
+or copied without one of them. What goes over a limit is cut, with a defect that names the
+limit, wherever the rest of the message stays readable; a message that cannot be parsed at all
+raises :class:`MessageError` with the reason. The size of the raw message is bounded by the
+source (:data:`extractor.sources.MAX_MESSAGE_BYTES`).
+
+* Structure: :data:`MAX_LINES` lines, :data:`MAX_PARTS` parts and :data:`MAX_CONTAINERS`
+  containers are parsed (the raw bytes are cut before the next one), :data:`MAX_DEPTH` levels
+  walked.
+* Headers: :data:`MAX_HEADER_CHARS` characters per value are kept from the parse on (the
+  stdlib's parameter parser is quadratic, and ``Content-*`` headers also keep at most
+  :data:`MAX_HEADER_PARAMS` parameters); :data:`MAX_ADDRESSES` addresses per To/Cc.
+* Text: the text parts decoded per message stop at twice :data:`MAX_TEXT_CHARS` characters
+  (quote removal only shortens, so text past that can never be kept), and the body is then cut
+  to :data:`MAX_TEXT_CHARS`. A huge plain-text mail thus keeps its beginning, with the defect
+  ``body truncated to <MAX_TEXT_CHARS> characters``, rather than failing: the start of a mail
+  is where its parties, dates and amounts are. Raise :data:`MAX_TEXT_CHARS` to keep more. At most :data:`MAX_HTML_CHARS` characters of HTML are
+  rendered per message, all parts together.
 """
 
 from __future__ import annotations
@@ -25,6 +44,7 @@ import base64
 import binascii
 import codecs
 import email
+import email.feedparser
 import email.policy
 import hashlib
 import re
@@ -40,15 +60,20 @@ from .records import Attachment, Entity, Message, RawMessage
 MAX_PARTS = 1000
 """MIME parts parsed per message; the raw bytes are cut before the next ``Content-Type`` line."""
 MAX_CONTAINERS = 100
-"""``multipart/*`` and ``message/*`` containers parsed per message (bounds nesting and parse time)."""
+"""``multipart/*`` and ``message/*`` containers parsed per message (bounds nesting, recursion and parse time)."""
+MAX_LINES = 1_000_000
+"""Lines parsed per message; the raw bytes are cut after it (the stdlib parser keeps one string object per
+line, so a message of very short lines costs many times its size)."""
 MAX_DEPTH = 24
 """Nesting depth walked; deeper parts are skipped with a defect."""
 MAX_TEXT_CHARS = 100_000
-"""Longer body text is truncated, with a defect."""
+"""Longer body text is truncated, with a defect; text parts past twice this are not decoded."""
 MAX_HTML_CHARS = 1_000_000
-"""HTML longer than this is cut before conversion (inscriptis needs ~0.7 s per million characters)."""
+"""HTML rendered per message, all parts together (inscriptis needs ~0.7 s per million characters)."""
 MAX_HEADER_CHARS = 16_384
-"""Header values longer than this are cut before decoding, with a defect."""
+"""Header values longer than this are cut at parse time and before decoding, with a defect."""
+MAX_HEADER_PARAMS = 100
+"""Parameters kept per ``Content-*`` header (RFC 2231 continuations included); the stdlib parses them quadratically."""
 MAX_ADDRESSES = 500
 """Addresses kept per To/Cc header."""
 BODY_PART_HEADER = "X-Extract-Body-Part"
@@ -63,11 +88,14 @@ _NOT_MAIL_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "a gzip file"),
 )
 _BOM = b"\xef\xbb\xbf"
-_CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?([a-z0-9!#$&^_.+/-]+)")
+_CONTENT_TYPE_LINE = re.compile(rb"(?im)(?:^|(?<=\r))content-type:[ \t]*(?:(?:\r?\n|\r)[ \t]+)?([a-z0-9!#$&^_.+/-]+)")
+"""A ``Content-Type`` line, after LF, CRLF or a lone CR (the parser splits lines at all three)."""
 _OBSOLETE_HEADER_NAME = re.compile(rb"(?m)^([!-9;-~]+)[ \t]+:")
 _ENVELOPE_THEN_HEADER = re.compile(rb"\n\r?\nFrom [^\n]*\n[!-9;-~]+:")
 _DELIMITER_THEN_HEADER = re.compile(r"(?m)^--(\S[^\r\n]{0,198}?)[ \t]*\r?\n(?=content-)", re.IGNORECASE)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_HTML_DOCUMENT = re.compile(r"\s*(?:<!doctype\s+html|<html)\b", re.IGNORECASE)
+"""The start of a text/plain part that is really an HTML document (bulk mailers send those)."""
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _SINGLE_BYTE_WESTERN = {"ascii", "iso8859_1", "cp1252", "iso8859_15"}
 _CHARSET_SUPERSETS = {
@@ -84,6 +112,50 @@ _MIN_DETECT_BYTES = 16
 _ATTACHED_MESSAGE_TYPES = ("message/rfc822", "message/global")
 _BODY_TYPES = ("text/plain", "text/html")
 _POSTACERT = "postacert.eml"
+
+
+class _BoundedPolicy(email.policy.Compat32):
+    """``compat32`` that cuts header values as the parser stores them (bounds every later access).
+
+    Values are cut to one character over :data:`MAX_HEADER_CHARS`, so :class:`_Headers` still
+    sees the overflow and records its defect; ``Content-*`` values also stop before their
+    ``MAX_HEADER_PARAMS + 1``-th ``;``.
+    """
+
+    def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
+        name, value = super().header_source_parse(sourcelines)
+        if len(value) > MAX_HEADER_CHARS:
+            value = value[: MAX_HEADER_CHARS + 1]
+        if name.lower().startswith("content-") and value.count(";") > MAX_HEADER_PARAMS:
+            value = value[: _nth(value, ";", MAX_HEADER_PARAMS + 1)]
+        return name, value
+
+
+def _nth(text: str, sub: str, n: int) -> int:
+    """Index of the ``n``-th occurrence of ``sub`` in ``text`` (it must occur that often)."""
+    i = -1
+    for _ in range(n):
+        i = text.index(sub, i + 1)
+    return i
+
+
+_POLICY = _BoundedPolicy()
+
+
+_FEED_BYTES = 65536
+
+
+def _parse_bytes(data: bytes) -> StdMessage:
+    """Parse with :data:`_POLICY`; may raise RecursionError on structures deeper than the bounds expect.
+
+    Fed in pieces: ``message_from_bytes`` copies the whole message into a ``StringIO``, which
+    stores four bytes per character.
+    """
+    parser = email.feedparser.BytesFeedParser(policy=_POLICY)
+    view = memoryview(data)
+    for start in range(0, len(data), _FEED_BYTES):
+        parser.feed(bytes(view[start : start + _FEED_BYTES]))
+    return parser.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,12 +175,15 @@ def _codec(charset: str | None) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, charset: str | None = None) -> tuple[str, str | None]:
+def decode_bytes(data: bytes, charset: str | None = None, *, detect: bool = True) -> tuple[str, str | None]:
     """Decode bytes to text: the declared charset, else UTF-8, detection, latin-1.
 
     Returns the text and a defect (None when the declared charset decoded cleanly). A
     declared single-byte western charset on valid non-ASCII UTF-8 is taken as mislabelled UTF-8;
     a declared charset that fails on a few bytes (<= 0.5 %) is kept with replacement characters.
+    A declared us-ascii says nothing about 8-bit bytes: those are decoded as if undeclared.
+    ``detect=False`` skips charset-normalizer (for many tiny pieces, where it costs most and
+    guesses worst).
     """
     if not data:
         return "", None
@@ -118,6 +193,8 @@ def decode_bytes(data: bytes, charset: str | None = None) -> tuple[str, str | No
         utf8 = _try_decode(data, "utf_8")
         if utf8 is not None:
             return utf8, f"charset {label} declared but content is UTF-8"
+    if codec == "ascii" and not data.isascii():
+        return _decode_undeclared(data, f"charset {label} declared but content is 8-bit", detect, utf8_tried=True)
     if codec is not None:
         for name in dict.fromkeys((_CHARSET_SUPERSETS.get(codec, codec), codec)):
             text = _try_decode(data, name)
@@ -131,13 +208,25 @@ def decode_bytes(data: bytes, charset: str | None = None) -> tuple[str, str | No
     text = _try_decode(data, "utf_8")
     if text is not None:
         return text, f"{reason}; decoded as UTF-8" if reason and codec not in (None, "ascii") else reason
-    detected = _detect(data)
+    return _decode_undeclared(data, reason, detect, utf8_tried=True)
+
+
+def _decode_undeclared(
+    data: bytes, reason: str | None, detect: bool, *, utf8_tried: bool = False
+) -> tuple[str, str | None]:
+    """Bytes with no usable charset: UTF-8, else a detection guess, else windows-1252, else latin-1."""
+    reason = reason or "no charset"
+    if not utf8_tried:
+        text = _try_decode(data, "utf_8")
+        if text is not None:
+            return text, f"{reason}; decoded as UTF-8"
+    detected = _detect(data) if detect else None
     if detected is not None:
-        return data.decode(detected, errors="replace"), f"{reason or 'no charset'}; detected {detected}"
+        return data.decode(detected, errors="replace"), f"{reason}; detected {detected}"
     text = _try_decode(data, "cp1252")
     if text is not None:
-        return text, f"{reason or 'no charset'}; decoded as windows-1252"
-    return data.decode("latin_1"), f"{reason or 'no charset'}; decoded as latin-1"
+        return text, f"{reason}; decoded as windows-1252"
+    return data.decode("latin_1"), f"{reason}; decoded as latin-1"
 
 
 def _try_decode(data: bytes, codec: str) -> str | None:
@@ -209,11 +298,36 @@ def html_to_text(html: str) -> str:
 
 
 def _strip_tags(html: str) -> str:
+    """Text of HTML without its tags and script/style/head content; linear in the input."""
     import html as html_lib
 
-    html = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", html)
+    html = _drop_hidden(html)
     html = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h[1-6])\s*>", "\n", html)
-    return html_lib.unescape(re.sub(r"<[^>]*>", "", html))
+    return html_lib.unescape(_TAG.sub("", html))
+
+
+_HIDDEN_OPEN = re.compile(r"(?i)<(script|style|head)\b")
+_TAG = re.compile(r"<[^<>]*>")
+"""A tag; it stops at the next ``<`` so that a run of unclosed ``<`` stays linear."""
+
+
+def _drop_hidden(html: str) -> str:
+    """``html`` without script, style and head elements; an unclosed one runs to the end (as in browsers).
+
+    One forward scan: ``<(script|style|head).*?</\\1>`` as a regex rescans to the end for every
+    unclosed opening tag.
+    """
+    out: list[str] = []
+    pos = 0
+    while (m := _HIDDEN_OPEN.search(html, pos)) is not None:
+        out.append(html[pos : m.start()])
+        close = re.compile(rf"(?i)</{m.group(1)}\s*>").search(html, m.end())
+        if close is None:
+            return " ".join(out)
+        out.append(" ")
+        pos = close.end()
+    out.append(html[pos:])
+    return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +400,7 @@ def _word_bytes(encoding: str, text: str) -> bytes | None:
 def _flush(pending: tuple[bytearray, str] | None) -> str:
     if pending is None:
         return ""
-    return decode_bytes(bytes(pending[0]), pending[1])[0]
+    return decode_bytes(bytes(pending[0]), pending[1], detect=False)[0]
 
 
 @dataclass
@@ -324,7 +438,8 @@ class _Headers:
             joined = joined[:MAX_HEADER_CHARS]
         try:
             pairs = getaddresses([" ".join(joined.split())])
-        except (ValueError, TypeError, IndexError):  # malformed address lists must not fail the message
+        except (ValueError, TypeError, IndexError, RecursionError):  # malformed lists must not fail the message
+            self.defects.append(f"{name} header not parseable as addresses")
             return ()
         out: list[str] = []
         for display, addr in pairs:
@@ -368,6 +483,10 @@ class _Walk:
     attached: list[tuple[str | None, StdMessage]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     parts: int = 0
+    text_chars: int = 0
+    """Characters of text decoded so far, outer whitespace not counted (bounded by twice :data:`MAX_TEXT_CHARS`)."""
+    html_chars: int = 0
+    """Characters of HTML rendered so far (bounded by :data:`MAX_HTML_CHARS`)."""
 
     def defect(self, text: str) -> None:
         if text not in self.defects:
@@ -385,9 +504,10 @@ def _payload_size(part: StdMessage) -> int:
         return sum(_payload_size(p) for p in payload if isinstance(p, StdMessage))
     if not isinstance(payload, str):
         return 0
-    if _transfer_encoding(part) == "base64":
-        compact = "".join(payload.split())
-        return max(0, len(compact) * 3 // 4 - (len(compact) - len(compact.rstrip("="))))
+    if _transfer_encoding(part) == "base64":  # counted without copying the payload
+        compact = len(payload) - sum(payload.count(c) for c in " \t\r\n")
+        tail = "".join(payload[-64:].split())
+        return max(0, compact * 3 // 4 - (len(tail) - len(tail.rstrip("="))))
     decoded = part.get_payload(decode=True)
     return len(decoded) if isinstance(decoded, bytes) else len(payload)
 
@@ -397,11 +517,33 @@ def _transfer_encoding(part: StdMessage) -> str:
 
 
 def _filename(part: StdMessage) -> str | None:
+    """The decoded filename of a part; raw 8-bit names (UTF-8 or a legacy charset) decoded too."""
     try:
         name = part.get_filename()
+        if isinstance(name, str) and "\ufffd" in name:  # compat32 blanks undeclared 8-bit bytes
+            name = _raw_filename(part) or name
     except (ValueError, TypeError, LookupError, IndexError):
         return None
     return decode_header_value(name) if name else None
+
+
+class _RawFetchPolicy(_BoundedPolicy):
+    """Header values as stored, 8-bit bytes kept surrogate-escaped (compat32 turns them into U+FFFD)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+_RAW_FETCH = _RawFetchPolicy()
+
+
+def _raw_filename(part: StdMessage) -> str | None:
+    raw = StdMessage(policy=_RAW_FETCH)
+    for name, value in part.raw_items():
+        if name.lower() in ("content-disposition", "content-type"):
+            raw.set_raw(name, value)
+    found = raw.get_filename()
+    return found if isinstance(found, str) else None
 
 
 def _texts(part: StdMessage, depth: int, walk: _Walk) -> list[tuple[str, str]]:
@@ -457,7 +599,7 @@ def _reparse_encoded(inner: StdMessage, encoding: str, walk: _Walk) -> StdMessag
         if cut:
             walk.defect(cut)
         walk.defect(f"attached message with {encoding} transfer encoding")
-        return email.message_from_bytes(data.lstrip(b"\r\n"), policy=email.policy.compat32)
+        return _parse_bytes(data.lstrip(b"\r\n"))
     except (binascii.Error, ValueError, LookupError, TypeError, RecursionError):
         return None
 
@@ -494,7 +636,7 @@ def _recover_multipart(part: StdMessage, walk: _Walk) -> StdMessage | None:
     head = f'Content-Type: {part.get_content_type()}; boundary="{boundary}"\n\n'.encode("ascii", "surrogateescape")
     data, cut = _bound_structure(data)
     try:
-        recovered = email.message_from_bytes(head + data, policy=email.policy.compat32)
+        recovered = _parse_bytes(head + data)
     except RecursionError:
         return None
     if not _is_container(recovered):
@@ -529,15 +671,27 @@ def _leaf(part: StdMessage, ctype: str, walk: _Walk, *, inline: bool = False) ->
         if size or filename:
             walk.attachments.append(Attachment(filename, ctype, size))
         return []
-    limit = MAX_HTML_CHARS * 4 if ctype == "text/html" else MAX_TEXT_CHARS * 4
+    if walk.text_chars >= 2 * MAX_TEXT_CHARS:
+        walk.defect(f"text parts after the first {2 * MAX_TEXT_CHARS} characters of text skipped")
+        return []
+    html_left = MAX_HTML_CHARS - walk.html_chars
+    if ctype == "text/html" and html_left <= 0:
+        walk.defect(f"HTML parts after the first {MAX_HTML_CHARS} characters of HTML skipped")
+        return []
+    limit = html_left * 4 if ctype == "text/html" else MAX_TEXT_CHARS * 4
     text, defects = decode_payload(part, limit)
     for d in defects:
         walk.defect(d)
+    if ctype == "text/plain" and html_left > 0 and _HTML_DOCUMENT.match(text[:1024]):
+        walk.defect("text/plain part is an HTML document; rendered as HTML")
+        ctype = "text/html"
     if ctype == "text/html":
-        if len(text) > MAX_HTML_CHARS:
+        if len(text) > html_left:
             walk.defect(f"HTML cut to {MAX_HTML_CHARS} characters before conversion")
-            text = text[:MAX_HTML_CHARS]
+            text = text[:html_left]
+        walk.html_chars += len(text)
         text = html_to_text(text)
+    walk.text_chars += len(text.strip())
     return [(text, ctype)]
 
 
@@ -568,35 +722,108 @@ def _check_raw(data: bytes) -> bytes:
     return data
 
 
-def _repair_header_block(data: bytes) -> bytes:
-    """Accept the obsolete ``Name :`` header syntax (space before the colon)."""
+def _repair_header_block(data: bytes) -> tuple[bytes, str | None]:
+    """Accept the obsolete ``Name :`` header syntax (space before the colon) and rejoin split headers.
+
+    Returns the bytes and a defect when headers were rejoined (see :func:`_rejoin_split_headers`).
+    """
     end = re.search(rb"\r?\n\r?\n", data)
-    head, rest = (data[: end.start()], data[end.start() :]) if end else (data, b"")
+    if end is None:
+        fixed = _OBSOLETE_HEADER_NAME.sub(rb"\1:", data)
+        return fixed, None
+    head = data[: end.start()]
+    rejoined = _rejoin_split_headers(head, data[end.start() : end.end()], data[end.end() :])
+    if rejoined is not None:
+        return _repair_header_block(rejoined)[0], "blank lines inside the header block removed"
     fixed = _OBSOLETE_HEADER_NAME.sub(rb"\1:", head)
-    return fixed + rest if fixed != head else data
+    return (fixed + data[end.start() :] if fixed != head else data), None
+
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]+:")
+_MIME_HEADER_LINE = re.compile(rb"(?i)(?:content-type|mime-version)[ \t]*:")
+_SPLIT_HEADER_LINES = 64
+"""Lines after the first blank line searched for the rest of a split header block."""
+
+
+def _rejoin_split_headers(head: bytes, blank: bytes, rest: bytes) -> bytes | None:
+    """Headers cut by blank lines inside a folded value (bulk mailers' encoded-word Subjects), rejoined.
+
+    Only when the block before the blank line has no ``Content-Type``, what follows it is folded
+    continuation lines (and blank lines), then header lines naming ``Content-Type`` or
+    ``MIME-Version`` up to the next blank line. None when the message does not look so.
+    """
+    if re.search(rb"(?im)^content-type[ \t]*:", head):
+        return None
+    lines = rest.split(b"\n", _SPLIT_HEADER_LINES)[:_SPLIT_HEADER_LINES]
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or lines[i][:1] in (b" ", b"\t")):
+        i += 1
+    folded = [line for line in lines[:i] if line.strip()]
+    if not folded or i == len(lines):
+        return None
+    j, mime = i, False
+    while j < len(lines) and lines[j].strip():
+        if lines[j][:1] not in (b" ", b"\t"):
+            if not _HEADER_LINE.match(lines[j]):
+                return None
+            mime = mime or bool(_MIME_HEADER_LINE.match(lines[j]))
+        j += 1
+    if not mime or j == len(lines):
+        return None
+    eol = b"\r\n" if blank.startswith(b"\r\n") else b"\n"
+    consumed = sum(len(line) + 1 for line in lines[:i])
+    return head + eol + b"\n".join(folded) + b"\n" + rest[consumed:]
 
 
 def _bound_structure(data: bytes) -> tuple[bytes, str | None]:
-    """Cut the raw bytes before the part that would exceed :data:`MAX_PARTS`/:data:`MAX_CONTAINERS`."""
+    """Cut the raw bytes after :data:`MAX_LINES` lines, and before the part that would exceed
+    :data:`MAX_PARTS`/:data:`MAX_CONTAINERS`; the defect says which."""
+    cut = _cut_lines(data, MAX_LINES)
+    lines_cut = f"message cut after {MAX_LINES} lines" if cut is not None else None
+    if cut is not None:
+        data = cut
     containers = 0
     for parts, m in enumerate(_CONTENT_TYPE_LINE.finditer(data), 1):
         containers += m.group(1).lower().startswith((b"multipart/", b"message/"))
         if parts > MAX_PARTS or containers > MAX_CONTAINERS:
             what = f"{MAX_PARTS} parts" if parts > MAX_PARTS else f"{MAX_CONTAINERS} nested containers"
-            return data[: m.start()], f"MIME structure cut after {what}"
-    return data, None
+            return data[: m.start()], "; ".join(filter(None, (lines_cut, f"MIME structure cut after {what}")))
+    return data, lines_cut
+
+
+def _line_count(data: bytes) -> int:
+    """Lines as the parser splits them (at LF, CRLF and a lone CR)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _cut_lines(data: bytes, limit: int) -> bytes | None:
+    """``data`` up to the end of about its ``limit``-th line; None when it has no more lines than that."""
+    if _line_count(data) <= limit:
+        return None
+    seen, pos, step = 0, 0, 1 << 20
+    while pos < len(data):
+        chunk = data[pos : pos + step]
+        lines = _line_count(chunk)
+        if seen + lines >= limit:
+            for line in chunk.splitlines(keepends=True):
+                seen, pos = seen + 1, pos + len(line)
+                if seen >= limit:
+                    break
+            return data[:pos]
+        seen, pos = seen + lines, pos + len(chunk)
+    return None
 
 
 def _parse_tree(data: bytes) -> tuple[StdMessage, list[str]]:
-    data = _repair_header_block(data)
+    data, repaired = _repair_header_block(data)
     data, cut = _bound_structure(data)
     try:
-        msg = email.message_from_bytes(data, policy=email.policy.compat32)
+        msg = _parse_bytes(data)
     except RecursionError as exc:
         raise MessageError("MIME structure nested too deeply") from exc
     if not msg.keys():
         raise MessageError("no RFC 822 headers found: not an email message")
-    return msg, [cut] if cut else []
+    return msg, [d for d in (repaired, cut) if d]
 
 
 # ---------------------------------------------------------------------------------------------

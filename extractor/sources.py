@@ -1,7 +1,10 @@
 """Message sources: mbox, Maildir, .eml files and directories, streamed one message at a time.
 
 Every source yields :class:`RawMessage` (or :class:`ErrorRecord` for what it cannot read)
-and never holds a whole mailbox in memory. IMAP sources live in :mod:`extractor.imap`.
+and never holds a whole mailbox in memory: at most one message of :data:`MAX_MESSAGE_BYTES`
+(larger ones become error records without being kept), read in lines or pieces of at most
+:data:`READ_CHUNK_BYTES`. The limits on parsing one message are in :mod:`extractor.mime`.
+IMAP sources live in :mod:`extractor.imap`.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from .records import ErrorRecord, RawMessage
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """Messages larger than this become error records instead of being read into memory."""
+READ_CHUNK_BYTES = 1024 * 1024
+"""mbox files are read a line at a time, and lines longer than this in pieces of this size."""
 
 _MBOX_FROM = b"From "
 _BOM = b"\xef\xbb\xbf"
 _ENVELOPE = re.compile(
-    rb"^From (?:- *\r?$|\S+@\S+ *\r?$|\S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d{2})"
+    rb"^From (?:- *\r?$|[^\s@]+@\S+ *\r?$|\S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d{2})"
 )
-"""An envelope line: sender and asctime date, a bare address, or Netscape's ``From -``."""
+"""An envelope line: sender and asctime date, a bare address, or Netscape's ``From -``.
+
+Linear on any line: the address's local part stops at the first ``@`` (``\\S+@\\S+`` backtracks
+quadratically over a line of ``a@a@a@...``)."""
 _HEADER = re.compile(rb"^[!-9;-~]+:")
 """A header line (RFC 5322 field name then a colon)."""
 
@@ -48,7 +56,8 @@ def iter_mbox(path: Path, max_bytes: int = MAX_MESSAGE_BYTES) -> Iterator[RawMes
     A message starts at the first line, and at every envelope line (``From addr Mon Jan  1
     ...`` or Netscape's ``From -``) that follows an empty line or is followed by a header line
     (mailers that leave no blank line). Other ``From `` lines are body text (unmunged mbox),
-    ``>From `` quoting is undone; oversized messages become error records.
+    ``>From `` quoting is undone; oversized messages become error records. The file is read in
+    pieces of at most :data:`READ_CHUNK_BYTES`, so a file without line ends cannot fill memory.
     """
     source = str(path)
     start: int | None = None
@@ -56,49 +65,65 @@ def iter_mbox(path: Path, max_bytes: int = MAX_MESSAGE_BYTES) -> Iterator[RawMes
     size = 0
     too_big = False
 
-    def add(line: bytes) -> None:
+    def add(piece: bytes, line_start: bool = True) -> None:
         nonlocal size, too_big, buf
         if too_big:
             return
-        if line.startswith(b">") and line.lstrip(b">").startswith(_MBOX_FROM):
-            line = line[1:]
-        size += len(line)
+        if line_start and piece.startswith(b">") and piece.lstrip(b">").startswith(_MBOX_FROM):
+            piece = piece[1:]
+        size += len(piece)
         if size > max_bytes:
             too_big, buf = True, []
         else:
-            buf.append(line)
+            buf.append(piece)
 
     with open(path, "rb") as fh:
         offset = 0
         prev_blank = True
+        line_start = True  # the piece read next begins a line (the previous one ended with a line end)
+        long_envelope = False  # the line being read in pieces is the file's first envelope line
         pending: tuple[int, bytes] | None = None  # an envelope-like line awaiting its next line
-        for line in fh:
-            raw_len = len(line)
-            if offset == 0:
-                line = line.removeprefix(_BOM)
+        while piece := fh.readline(READ_CHUNK_BYTES):
+            raw_len = len(piece)
+            ends_line = piece.endswith(b"\n") or raw_len < READ_CHUNK_BYTES  # short read without a line end: EOF
+            if not line_start:  # the rest of a line longer than one piece: never a boundary
+                if not long_envelope:
+                    add(piece, line_start=False)
+                offset += raw_len
+                line_start, prev_blank = ends_line, False
+                continue
+            line = piece.removeprefix(_BOM) if offset == 0 else piece
             if pending is not None:
                 if _HEADER.match(line):
-                    yield _mbox_message(source, start, buf, too_big, max_bytes)  # type: ignore[arg-type]
+                    done = _mbox_message(source, start, buf, too_big, max_bytes)  # type: ignore[arg-type]
                     start, buf, size, too_big = pending[0], [], 0, False
+                    yield done
                 else:
                     add(pending[1])
                 pending = None
             blank = line in (b"\n", b"\r\n")
-            envelope = line.startswith(_MBOX_FROM) and (start is None or _ENVELOPE.match(line) is not None)
+            # The first envelope may be any "From " line; later ones must look like one (and fit in a piece).
+            envelope = line.startswith(_MBOX_FROM) and (
+                start is None or (ends_line and _ENVELOPE.match(line) is not None)
+            )
+            long_envelope = envelope and start is None and not ends_line
             if envelope and (prev_blank or start is None):
-                if start is not None:
-                    yield _mbox_message(source, start, buf, too_big, max_bytes)
-                start, buf, size, too_big = offset, [], 0, False
+                done = _mbox_message(source, start, buf, too_big, max_bytes) if start is not None else None
+                start, buf, size, too_big = offset, [], 0, False  # the lines go before the consumer gets the message
+                if done is not None:
+                    yield done
             elif envelope:
                 pending = (offset, line)
             elif start is not None:
                 add(line)
             offset += raw_len
-            prev_blank = blank
+            line_start, prev_blank = ends_line, blank
         if pending is not None:
             add(pending[1])
         if start is not None:
-            yield _mbox_message(source, start, buf, too_big, max_bytes)
+            done = _mbox_message(source, start, buf, too_big, max_bytes)
+            buf = []
+            yield done
 
 
 def _mbox_message(source: str, start: int, buf: list[bytes], too_big: bool, max_bytes: int) -> RawMessage | ErrorRecord:

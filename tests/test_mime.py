@@ -375,6 +375,82 @@ def test_huge_body_is_truncated_with_a_defect() -> None:
     assert any("truncated" in d for d in m.defects)
 
 
+def test_deep_nesting_with_lone_cr_line_ends_is_cut_too() -> None:
+    m = parse_message(raw(_deep(3000).replace(b"\n", b"\r")))
+    assert any("MIME structure cut" in d for d in m.defects), m.defects
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "charset", "expected", "defect"),
+    [
+        ("us-ascii on utf-8", "città".encode(), "us-ascii", "città", "declared but content is UTF-8"),
+        ("us-ascii on windows-1252", b"costo \x93alto\x94", "us-ascii", "costo “alto”", "content is 8-bit"),
+        ("us-ascii on thai", "ตื่นตัว กับโลกธุรกิจบนอินเตอร์เน็ต".encode("cp874") * 2, "us-ascii",
+         "ตื่นตัว กับโลกธุรกิจบนอินเตอร์เน็ต" * 2, "content is 8-bit; detected"),
+        ("unknown label, no detection", bytes(range(0xC0, 0xE0)), "x-ignoto", bytes(range(0xC0, 0xE0)).decode("cp1252"),
+         "unknown"),
+    ],
+)
+def test_decode_bytes_defects(name: str, data: bytes, charset: str, expected: str, defect: str) -> None:
+    text, found = decode_bytes(data, charset, detect=name != "unknown label, no detection")
+    assert text == expected, name
+    assert found is not None and defect in found, found
+
+
+def test_text_plain_part_holding_an_html_document_is_rendered() -> None:
+    m = parse_message(msg("<html><body><p>Gentile <b>cliente</b>,</p></body></html>"))
+    assert m.text.strip() == "Gentile cliente,"
+    assert "text/plain part is an HTML document; rendered as HTML" in m.defects
+
+
+def test_text_plain_starting_with_a_tag_in_running_text_is_kept() -> None:
+    m = parse_message(msg("<b> non e' HTML, solo un segno\n"))
+    assert m.text.startswith("<b> non e'")
+
+
+SPLIT_HEADERS = b"""From: a@example.it
+Subject: =?utf-8?q?prima?=
+
+ =?utf-8?q?_seconda?=
+To: b@example.it
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="s"
+
+--s
+Content-Type: text/plain; charset=utf-8
+
+Corpo vero.
+--s--
+"""
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_header_block_split_by_a_blank_line_is_rejoined(eol: bytes) -> None:
+    m = parse_message(raw(SPLIT_HEADERS.replace(b"\n", eol)))
+    assert m.text.strip() == "Corpo vero."
+    assert m.subject == "prima seconda" and m.to == ("b@example.it",)
+    assert "blank lines inside the header block removed" in m.defects
+
+
+def test_body_starting_with_indented_lines_is_not_taken_for_headers() -> None:
+    m = parse_message(raw(b"From: a@example.it\nSubject: x\n\n  rientrato\nNota: non un header\n\nfine\n"))
+    assert "rientrato" in m.text and "Nota: non un header" in m.text
+    assert not m.defects
+
+
+@pytest.mark.parametrize(
+    ("raw_name", "expected"),
+    [("fattura perché.pdf".encode(), "fattura perché.pdf"), ("città.pdf".encode("latin-1"), "città.pdf")],
+    ids=["utf-8", "latin-1"],
+)
+def test_raw_8bit_attachment_filenames_are_decoded(raw_name: bytes, expected: str) -> None:
+    data = (
+        b'From: a@example.it\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nciao\n'
+        b'--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="' + raw_name + b'"\n\nx\n--b--\n'
+    )
+    assert [a.filename for a in parse_message(raw(data)).attachments] == [expected]
+
+
 # --- quotes -----------------------------------------------------------------------------------
 
 QUOTE_CASES = [

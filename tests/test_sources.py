@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import mailbox
+import time
 from pathlib import Path
 
 import pytest
 
+from extractor import sources
 from extractor.errors import InputError
 from extractor.records import ErrorRecord, RawMessage
 from extractor.sources import iter_mbox, iter_path
@@ -87,3 +89,40 @@ def test_streaming_reads_lazily(tmp_path):
     it = iter_mbox(path)
     first = next(it)
     assert first.key == "offset:0"
+
+
+def test_mbox_read_in_small_pieces_gives_the_same_messages(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = b"corto\n" + b"lunga " * 40 + b"\n>From quoted\n\n"
+    data = b"".join(b"From a@b.it Mon Jan  1 00:00:00 2024\nSubject: %d\n\n" % i + body for i in range(3))
+    path = tmp_path / "box.mbox"
+    path.write_bytes(data)
+    whole = [(m.key, m.data) for m in iter_mbox(path)]
+    monkeypatch.setattr(sources, "READ_CHUNK_BYTES", 48)  # envelope lines fit, body lines come in pieces
+    assert [(m.key, m.data) for m in iter_mbox(path)] == whole
+    assert len(whole) == 3 and all(b"\nFrom quoted" in d for _, d in whole)
+
+
+def test_endless_first_envelope_line_is_skipped_not_read_as_headers(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "READ_CHUNK_BYTES", 16)
+    path = tmp_path / "box.mbox"
+    path.write_bytes(b"From " + b"x" * 100 + b"\nSubject: uno\n\ncorpo\n")
+    (item,) = list(iter_mbox(path))
+    assert isinstance(item, RawMessage) and item.data == b"Subject: uno\n\ncorpo\n"
+
+
+def test_file_without_line_ends_over_the_limit_is_an_error_record(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "READ_CHUNK_BYTES", 64)
+    path = tmp_path / "box.mbox"
+    path.write_bytes(b"From a@b.it Mon Jan  1 00:00:00 2024\nSubject: x\n\n" + b"z" * 5000)
+    (item,) = list(iter_mbox(path, max_bytes=1000))
+    assert isinstance(item, ErrorRecord) and "larger than 1000 bytes" in item.reason
+
+
+def test_envelope_check_is_linear_on_a_long_from_line(tmp_path) -> None:
+    path = tmp_path / "box.mbox"
+    line = b"From " + b"a@" * 500_000 + b" x\n"
+    path.write_bytes(b"From a@b.it Mon Jan  1 00:00:00 2024\nSubject: x\n\ncorpo\n\n" + line)
+    t0 = time.perf_counter()
+    (item,) = list(iter_mbox(path))
+    assert time.perf_counter() - t0 < 5
+    assert isinstance(item, RawMessage) and item.data.endswith(line)
