@@ -1,7 +1,7 @@
 """Codice fiscale, partita IVA and IBAN check digits, and applying them to entities.
 
 Valid values below were built by computing the check character by hand (official tables /
-Luhn / ISO 7064 mod 97-10), independently of extractor.validators.
+Luhn / ISO 7064 mod 97-10), independently of extractor.validators (which uses python-stdnum).
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import pytest
 from extractor.errors import ConfigError
 from extractor.records import Entity
 from extractor.validators import (
+    VALIDATORS,
     apply_validation,
     cf_check_char,
+    entity_check,
     iban_remainder,
+    iban_shape,
     piva_check_digit,
     valid_codice_fiscale,
     valid_iban,
@@ -49,11 +52,6 @@ def test_codice_fiscale_numeric_can_be_refused() -> None:
     assert not valid_codice_fiscale("04336160264", allow_numeric=False)
 
 
-def test_cf_check_char() -> None:
-    assert cf_check_char("RSSMRA85T10A562") == "S"
-    assert cf_check_char("VRDGPP80A41H501") == "Y"
-
-
 PIVA_CASES = [
     ("01234567897", True, "the schema's example"),
     ("10914660153", True, "IBM Italia, from mail_test_10"),
@@ -74,11 +72,6 @@ PIVA_CASES = [
 @pytest.mark.parametrize(("code", "ok", "why"), PIVA_CASES, ids=[c[2] for c in PIVA_CASES])
 def test_partita_iva(code: str, ok: bool, why: str) -> None:
     assert valid_partita_iva(code) is ok
-
-
-def test_piva_check_digit() -> None:
-    assert piva_check_digit("0123456789") == "7"
-    assert piva_check_digit("0765432198") == "8"
 
 
 IBAN_CASES = [
@@ -106,8 +99,61 @@ def test_iban(code: str, ok: bool, why: str) -> None:
     assert valid_iban(code) is ok
 
 
-def test_iban_remainder() -> None:
-    assert iban_remainder("IT60X0542811101000000123456") == 1
+CHECK_DIGIT_CASES = [
+    ("cf-check-char-rossi", cf_check_char, "RSSMRA85T10A562", "S"),
+    ("cf-check-char-verdi", cf_check_char, "VRDGPP80A41H501", "Y"),
+    ("piva-check-digit-schema-example", piva_check_digit, "0123456789", "7"),
+    ("piva-check-digit-hand-computed", piva_check_digit, "0765432198", "8"),
+    ("iban-remainder-valid", iban_remainder, "IT60X0542811101000000123456", 1),
+]
+
+
+@pytest.mark.parametrize(("fn", "arg", "expected"), [c[1:] for c in CHECK_DIGIT_CASES],
+                         ids=[c[0] for c in CHECK_DIGIT_CASES])
+def test_check_digit_helpers(fn, arg: str, expected: object) -> None:
+    assert fn(arg) == expected
+
+
+IBAN_SHAPE_CASES = [
+    ("valid", "IT60X0542811101000000123456", True),
+    ("wrong-check-digits", "IT61X0542811101000000123456", True),
+    ("grouped-wrong-check-digits", "IT00 X054 2811 1010 0000 0123 456", True),
+    ("germany-wrong-check-digits", "DE00370400440532013000", True),
+    ("italy-one-short", "IT60X054281110100000012345", False),
+    ("italian-layout-broken", "IT600542811101000000123456X", False),
+    ("unknown-country", "XX60X0542811101000000123456", False),
+    ("words", "IL10NOVEMBRE2025", False),
+    ("empty", "", False),
+]
+
+
+@pytest.mark.parametrize(("code", "ok"), [c[1:] for c in IBAN_SHAPE_CASES], ids=[c[0] for c in IBAN_SHAPE_CASES])
+def test_iban_shape(code: str, ok: bool) -> None:
+    assert iban_shape(code) is ok
+
+
+ENTITY_CHECK_CASES = [
+    ("valid-piva", Entity("01234567897", "PARTITA_IVA", 0, 11), True),
+    ("invalid-piva", Entity("01234567898", "PARTITA_IVA", 0, 11), False),
+    ("invalid-iban", Entity("IT61X0542811101000000123456", "IBAN", 0, 27), False),
+    ("unvalidated-label", Entity("Mario Rossi", "PER", 0, 11), None),
+]
+
+
+@pytest.mark.parametrize(("entity", "expected"), [c[1:] for c in ENTITY_CHECK_CASES],
+                         ids=[c[0] for c in ENTITY_CHECK_CASES])
+def test_entity_check(entity: Entity, expected: bool | None) -> None:
+    check = entity_check({"PARTITA_IVA": "partita_iva", "IBAN": "iban"})
+    assert check(entity) is expected
+
+
+def test_entity_check_rejects_unknown_validator() -> None:
+    with pytest.raises(ConfigError):
+        entity_check({"IBAN": "bic"})
+
+
+def test_validator_names() -> None:
+    assert set(VALIDATORS) == {"codice_fiscale", "partita_iva", "iban"}
 
 
 def _ents() -> list[Entity]:
@@ -147,7 +193,8 @@ def test_apply_validation_only_named_labels() -> None:
     assert [e.valid for e in out] == [None, None, None, None, False]
 
 
-@pytest.mark.parametrize(("validated", "mode"), [(VALIDATED, "strict"), ({"IBAN": "bic"}, "flag")])
+@pytest.mark.parametrize(("validated", "mode"), [(VALIDATED, "strict"), ({"IBAN": "bic"}, "flag")],
+                         ids=["unknown-mode", "unknown-validator"])
 def test_apply_validation_rejects_bad_config(validated: dict[str, str], mode: str) -> None:
     with pytest.raises(ConfigError):
         apply_validation(_ents(), validated, mode)
