@@ -76,6 +76,9 @@ def main(verbose: int) -> None:
 @click.option("--header-entities", is_flag=True, help="Add From/To/Cc names and addresses as entities.")
 @click.option("--validate", type=click.Choice(["flag", "drop", "off"]), default="flag", show_default=True,
               help="Check codice fiscale, partita IVA and IBAN.")
+@click.option("--recognizers", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Exact recognizers for EMAIL, PHONE, IBAN, CODICE_FISCALE, PARTITA_IVA, MONEY and DATE, "
+                   "merged with the model's spans (the recognizer wins for these labels).")
 @click.option("--no-text", is_flag=True, help="Leave the message text out of records.")
 @click.option("--watch", is_flag=True, help="IMAP: keep polling (IDLE when offered).")
 @click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(1), help="IMAP: seconds between polls.")
@@ -86,12 +89,13 @@ def main(verbose: int) -> None:
 @click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Write the run's summary as JSON to this file ('-' for stderr).")
 def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[str, ...], errors_path: Path | None,
-            resume: bool, no_text: bool, quiet: bool, summary_json: Path | None, **kw: Any) -> None:
+            resume: bool, no_text: bool, quiet: bool, summary_json: Path | None, recognizers: str,
+            **kw: Any) -> None:
     """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
     from .runner import RunConfig, errors_path_of, run
 
     config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
-                       include_text=not no_text, progress=not quiet, **kw)
+                       include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", **kw)
     stop = threading.Event()
     _install_stop_handlers(stop)
     notify = None if quiet else (lambda note: click.echo(note, err=True))

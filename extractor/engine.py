@@ -257,6 +257,9 @@ class Engine:
             from vllm.lora.request import LoRARequest
         except ImportError as exc:
             raise EngineError(f"vLLM is not installed ({exc}); run `make install` (CPU) or `pip install vllm` (CUDA)") from exc
+        from .logs import quiet_engine_logs
+
+        verbose = quiet_engine_logs()
         if config.decoding_backend == "outlines":
             _patch_outlines_backend()
         kwargs: dict[str, Any] = dict(
@@ -266,6 +269,7 @@ class Engine:
             enable_prefix_caching=config.prefix_caching,
             structured_outputs_config={"backend": config.decoding_backend},
             enforce_eager=config.enforce_eager,
+            use_tqdm_on_load=verbose,
             **config.extra,
         )
         if on_cpu():
@@ -348,8 +352,10 @@ class Engine:
                json_schema: dict[str, Any] | None, max_tokens: int) -> None:
         """Queue one greedy completion; raises :class:`EngineError` for this request alone."""
         lora = self.lora_requests[adapter] if adapter is not None else None
+        prompt: Any = {"prompt_token_ids": list(token_ids)}
         try:
-            self.llm.llm_engine.add_request(request_id, {"prompt_token_ids": list(token_ids)},
+            render = getattr(self.llm, "_preprocess_cmpl_one", None)  # what LLM.generate does (vLLM >= 0.32)
+            self.llm.llm_engine.add_request(request_id, render(prompt) if render else prompt,
                                             self._sampling_params(json_schema, max_tokens), lora_request=lora)
         except Exception as exc:  # vLLM validates here: length, schema, adapter
             raise EngineError(f"the engine refused the request: {type(exc).__name__}: {exc}") from exc

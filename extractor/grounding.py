@@ -88,11 +88,11 @@ def ground(text: str, predictions: Iterable[tuple[str, str]], *, offset: int = 0
         if not spans:
             dropped += len(set(labels))
             if keep_ungrounded:
-                ungrounded += [Entity(form, lab, None, None, grounded=False) for lab in dict.fromkeys(labels)]
+                ungrounded += [Entity(form, lab, None, None, grounded=False, source="model") for lab in dict.fromkeys(labels)]
             continue
         for i, (s, e) in enumerate(spans):
             label = labels[min(i, len(labels) - 1)]
-            found.append(Entity(text[s:e], label, s + offset, e + offset))
+            found.append(Entity(text[s:e], label, s + offset, e + offset, source="model"))
     return GroundingResult(resolve_overlaps(found) + ungrounded, dropped)
 
 

@@ -23,4 +23,34 @@ def configure_logging(verbosity: int) -> int:
         logging.getLogger(name).setLevel(level)
     if level > logging.INFO:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
     return level
+
+
+KNOWN_NOISE = (
+    "is not found in LD_PRELOAD",  # vLLM CPU: tcmalloc/iomp preload advice, on every start
+    "doesn't allow to use `torch.set_num_threads`",  # vLLM CPU: repeated once per compiled graph
+    "Enabling outlines cache",  # we enable it on purpose (EngineConfig.cache_dir)
+)
+"""vLLM warnings checked to be harmless here; shown with ``-v``, hidden by default."""
+
+
+class KnownNoise(logging.Filter):
+    """Drops the warnings in :data:`KNOWN_NOISE`; errors always pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.WARNING or not any(s in record.getMessage() for s in KNOWN_NOISE)
+
+
+def quiet_engine_logs() -> bool:
+    """Once vLLM is imported: hide its known-harmless warnings when its INFO logs are off.
+
+    Returns whether vLLM's INFO output (and its progress bars) should show.
+    """
+    logger = logging.getLogger("vllm")
+    verbose = logger.isEnabledFor(logging.INFO)
+    if not verbose:
+        for handler in logger.handlers:
+            if not any(isinstance(f, KnownNoise) for f in handler.filters):
+                handler.addFilter(KnownNoise())
+    return verbose

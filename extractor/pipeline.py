@@ -50,6 +50,9 @@ class ExtractOptions:
         include_text: put the text the offsets refer to in each record.
         dedup: process a Message-ID (or content hash) once.
         constrained: JSON-schema constrained decoding (off only for benchmarks).
+        recognizers: run the exact recognizers of the schema's pattern labels (EMAIL, PHONE,
+            IBAN, CODICE_FISCALE, PARTITA_IVA, MONEY, DATE) on every text and merge them with
+            the model's spans (``extractor.recognizers.merge``).
     """
 
     schema: EntitySchema
@@ -63,6 +66,15 @@ class ExtractOptions:
     include_text: bool = True
     dedup: bool = True
     constrained: bool = True
+    recognizers: bool = True
+
+    def pattern_labels(self) -> frozenset[str]:
+        """The schema's labels that an exact recognizer owns (none when recognizers are off)."""
+        if not self.recognizers:
+            return frozenset()
+        from .recognizers import PATTERN_LABELS
+
+        return PATTERN_LABELS & frozenset(self.schema.labels)
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ class Extractor:
         self._schema_model = options.schema.output_model()
         self._json_schema = options.schema.json_schema() if options.constrained else None
         self._ids = itertools.count()
+        self._pattern_labels = options.pattern_labels()
 
     @property
     def chunk_tokens(self) -> int:
@@ -239,8 +252,16 @@ class Extractor:
         t0 = time.perf_counter()
         pairs = [(c, g) for c, g in zip(job.chunks, job.gens) if g is not None]
         result = self._ground_text(job.text, pairs)
+        if self._pattern_labels and result.error is None:
+            result = replace(result, entities=self.recognize(job.text, result.entities))
         summary.stages["ground"] += time.perf_counter() - t0
         return result
+
+    def recognize(self, text: str, model_entities: list[Entity]) -> list[Entity]:
+        """``model_entities`` of ``text`` merged with the exact recognizers' spans of the pattern labels."""
+        from .recognizers import merge_entities, recognize
+
+        return merge_entities(model_entities, recognize(text, self._pattern_labels), self._pattern_labels)
 
     def _ground_text(self, text: str, pairs: list[tuple[Chunk, Generation]]) -> TextResult:
         entities: list[Entity] = []
@@ -410,6 +431,8 @@ class Extractor:
             rec["uid"] = msg.uid
         if msg.attachments:
             rec["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in msg.attachments]
+        if msg.defects:
+            rec["defects"] = list(msg.defects)
         if res.chunks > 1:
             rec["chunks"] = res.chunks
         if res.dropped:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, TextIO
 
@@ -23,12 +24,12 @@ def _duration(seconds: float) -> str:
 class ProgressDisplay:
     """Messages done (of the total, once known), entities, errors, msg/s and ETA.
 
-    On a terminal a tqdm bar; otherwise one status line every ``interval`` seconds, so a log
-    file shows a run moving without a line per message.
+    On a terminal a tqdm bar; otherwise one status line every ``interval`` seconds (from a
+    ticker thread), so a log file shows a run moving without a line per message.
     """
 
     def __init__(self, stream: TextIO, *, tty: bool | None = None, interval: float = STATUS_INTERVAL_S,
-                 clock: Any = time.monotonic) -> None:
+                 clock: Any = time.monotonic, ticker: bool = True) -> None:
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
         self.interval = interval
@@ -37,12 +38,21 @@ class ProgressDisplay:
         self.total: int | None = None
         self._pending_total: int | None = None
         self._started = clock()
-        self._last_line = self._started
         self._bar: Any = None
+        self._closed = threading.Event()
         if self.tty:
             from tqdm import tqdm
 
             self._bar = tqdm(unit="msg", file=stream, dynamic_ncols=True, desc="messages")
+        elif ticker:
+            threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self) -> None:
+        """A status line every ``interval`` seconds, also while no message finishes (long ones)."""
+        while not self._closed.wait(self.interval):
+            self._apply_total()
+            self.stream.write(self.status_line() + "\n")
+            self.stream.flush()
 
     def set_total(self, total: int) -> None:
         """The number of messages, once counted (may be called from another thread)."""
@@ -63,12 +73,6 @@ class ProgressDisplay:
         if self._bar is not None:
             self._bar.set_postfix(entities=self.entities, errors=self.errors, refresh=False)
             self._bar.update(done)
-            return
-        now = self.clock()
-        if now - self._last_line >= self.interval:
-            self._last_line = now
-            self.stream.write(self.status_line(now) + "\n")
-            self.stream.flush()
 
     def status_line(self, now: float | None = None) -> str:
         elapsed = max((self.clock() if now is None else now) - self._started, 1e-9)
@@ -81,5 +85,6 @@ class ProgressDisplay:
         return line
 
     def close(self) -> None:
+        self._closed.set()
         if self._bar is not None:
             self._bar.close()

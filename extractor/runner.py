@@ -54,6 +54,7 @@ class RunConfig:
     keep_quotes: bool = False
     header_entities: bool = False
     validate: str = "flag"
+    recognizers: bool = True
     include_text: bool = True
     progress: bool = True
     watch: bool = False
@@ -245,6 +246,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,
         header_entities=config.header_entities, validate=config.validate, include_text=config.include_text,
+        recognizers=config.recognizers,
     )
     validator = None
     if config.validate != "off" and schema.validated:
@@ -260,8 +262,9 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
     if config.progress:
         progress = ProgressDisplay(sys.stderr)
         threading.Thread(target=_count_messages, args=(config.inputs, progress, stop), daemon=True).start()
+    summary = Summary(options={"method": "generative", "recognizers": "on" if options.pattern_labels() else "off"})
     try:
-        return extractor.run(iter_inputs(config, state, stop), sink, errors, state, progress)
+        return extractor.run(iter_inputs(config, state, stop), sink, errors, state, progress, summary)
     finally:
         sink.close()
         errors.close()

@@ -25,6 +25,7 @@ class Summary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     looped: int = 0
+    options: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("parse", "prompt", "engine", "ground", "write"), 0.0))
 
@@ -45,6 +46,7 @@ class Summary:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "looped": self.looped,
+            **self.options,
             "seconds": round(secs, 3),
             "messages_per_s": round(self.messages / secs, 3),
             "tokens_per_s": round((self.prompt_tokens + self.completion_tokens) / secs, 1),
@@ -65,4 +67,7 @@ class Summary:
             parts.append(f"{self.looped} looped")
         if self.dropped_ungrounded:
             parts.append(f"{self.dropped_ungrounded} ungrounded dropped")
-        return ", ".join(parts) + f" in {secs:.1f} s ({self.messages / secs:.2f} msg/s)"
+        line = ", ".join(parts) + f" in {secs:.1f} s ({self.messages / secs:.2f} msg/s)"
+        if self.options:
+            line += "; " + ", ".join(f"{k} {v}" for k, v in self.options.items())
+        return line

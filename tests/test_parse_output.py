@@ -52,11 +52,11 @@ def test_unusable(text: str, finish: str, message: str) -> None:
 
 
 def test_a_looped_message_keeps_its_entities_and_is_flagged(tmp_path):
+    from scripted_engine import ScriptedEngine
+
     from extractor.pipeline import ExtractOptions, Extractor
     from extractor.records import RawMessage
     from extractor.sinks import JsonlSink
-
-    from scripted_engine import ScriptedEngine
 
     looping = (f'{{"entities": [{ROMA}, {ENEL}, {ENEL}, {ENEL}, {{"te', "repetition")
     engine = ScriptedEngine(lambda text: looping if "Roma 0" in text else f'{{"entities": [{ROMA}]}}')

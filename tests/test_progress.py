@@ -1,0 +1,83 @@
+"""What a person sees: status lines, the summary line, and which engine warnings are hidden."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from extractor.logs import KnownNoise
+from extractor.progress import ProgressDisplay
+from extractor.summary import Summary
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def display() -> tuple[ProgressDisplay, Clock]:
+    clock = Clock()
+    return ProgressDisplay(io.StringIO(), tty=False, clock=clock, ticker=False), clock
+
+
+@pytest.mark.parametrize(("total", "done", "seconds", "expected"), [
+    pytest.param(None, 3, 10, "progress: 3 messages, 7 entities, 1 errors, 0.30 msg/s, 10s elapsed", id="no-total"),
+    pytest.param(40, 10, 100, "progress: 10/40 messages, 7 entities, 1 errors, 0.10 msg/s, 1m40s elapsed, ETA 5m00s",
+                 id="with-total-and-eta"),
+    pytest.param(4, 4, 5, "progress: 4/4 messages, 7 entities, 1 errors, 0.80 msg/s, 5s elapsed", id="done-no-eta"),
+])
+def test_status_line(total, done, seconds, expected):
+    progress, clock = display()
+    if total is not None:
+        progress.set_total(total)
+    progress.advance(done - 1, entities=7)
+    progress.advance(1, errors=1)
+    clock.now = seconds
+    assert progress.status_line() == expected
+
+
+def test_total_set_from_another_thread_applies_on_the_next_advance():
+    progress, _ = display()
+    progress.set_total(12)
+    assert progress.total is None
+    progress.advance(1)
+    assert progress.total == 12
+
+
+def test_ticker_writes_lines_while_nothing_finishes():
+    stream = io.StringIO()
+    progress = ProgressDisplay(stream, tty=False, interval=0.05)
+    import time
+
+    time.sleep(0.3)
+    progress.close()
+    assert stream.getvalue().count("progress: 0 messages") >= 2
+
+
+@pytest.mark.parametrize(("counts", "expected"), [
+    pytest.param({"messages": 1, "entities": 1}, "done: 1 message, 1 entity in", id="singular"),
+    pytest.param({"messages": 40, "entities": 312, "errors": 2, "duplicates": 3, "skipped": 5},
+                 "done: 40 messages, 312 entities, 2 errors (see out.errors.jsonl), 5 already done, 3 duplicates "
+                 "skipped in", id="everything"),
+])
+def test_summary_line(counts, expected):
+    summary = Summary(**counts)
+    assert summary.line("out.errors.jsonl").startswith(expected)
+    assert summary.line().endswith("msg/s)")
+
+
+@pytest.mark.parametrize(("level", "message", "shown"), [
+    pytest.param(logging.WARNING, "libtcmalloc is not found in LD_PRELOAD. For best...", False, id="tcmalloc"),
+    pytest.param(logging.WARNING, "Enabling outlines cache. This is an unbounded on-disk cache.", False,
+                 id="outlines-cache"),
+    pytest.param(logging.WARNING, "KV cache is too small for the prompt", True, id="other-warning-shown"),
+    pytest.param(logging.ERROR, "libtcmalloc is not found in LD_PRELOAD", True, id="errors-always-shown"),
+])
+def test_known_noise_filter(level, message, shown):
+    record = logging.LogRecord("vllm.x", level, __file__, 1, message, None, None)
+    assert KnownNoise().filter(record) is shown
