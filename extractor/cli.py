@@ -157,11 +157,21 @@ def view(jsonl: Path, output: Path) -> None:
 
 
 @main.command()
-@click.option("-m", "--model", default="default", show_default=True, help="Registry alias, hub id or local folder.")
+@click.option("-m", "--model", default="default", show_default=True,
+              help="Registry alias, hub id or local folder ('none' with mailgold: the recognizers alone).")
 @click.option("--adapter", default=None, metavar="NAME=PATH", help="peft LoRA adapter to evaluate.")
 @click.option("--merge", is_flag=True, help="Serve the adapter merged into the base weights.")
 @click.option("--data", default="kind:WN_test", show_default=True,
-              help="kind:WN_test, kind:FIC_test, wikineural:test, or a .tsv/.conllu/.jsonl/.csv file.")
+              help="kind:WN_test, kind:FIC_test, wikineural:test, mailgold:FOLDER (our e-mail gold set, e.g. "
+                   "mailgold:examples/gold), or a .tsv/.conllu/.jsonl/.csv file.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
+              help="mailgold: which split to score (dev is for tuning rules and prompts, never test).")
+@click.option("--keep-quotes/--strip-quotes", default=True, show_default=True,
+              help="mailgold: keep quoted reply history in the texts (the gold counts entities in it).")
+@click.option("--recognizers", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Merge the exact recognizers' spans (pattern labels) with the model's.")
+@click.option("--prompt-labels", type=click.Choice(["all", "rest"]), default="all", show_default=True,
+              help="Ask the model for every label, or (with recognizers on) only those no recognizer owns.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder with kind/ and wikineural_it/ (default $EXTRACT_ENTITIES_DATA or ../shared/data).")
 @click.option("--shots", default=0, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples.")
@@ -174,13 +184,18 @@ def view(jsonl: Path, output: Path) -> None:
 @LOOP_STOP_OPTION
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
-def evaluate(output: Path | None, **kw: Any) -> None:
-    """Entity-level P/R/F1 of a model (+ adapter) through the serving path."""
+def evaluate(output: Path | None, recognizers: str, **kw: Any) -> None:
+    """Entity-level P/R/F1 of a model (+ adapter) through the serving path (--model none: recognizers alone)."""
+    from training.data import DataFormatError
     from training.evaluate import EvalConfig
     from training.evaluate import evaluate as run_evaluation
+    from training.mail_eval import evaluate_mail, is_mail_gold
 
+    config = EvalConfig(recognizers=recognizers == "on", **kw)
     try:
-        report = run_evaluation(EvalConfig(**kw))
+        report = evaluate_mail(config) if is_mail_gold(config.data) else run_evaluation(config)
+    except DataFormatError as exc:
+        raise click.ClickException(str(exc)) from None
     except ExtractError as exc:
         raise _fail(exc) from None
     except FileNotFoundError as exc:

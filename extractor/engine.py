@@ -252,14 +252,14 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         _prepare_environment(config)
+        from .logs import quiet_engine_logs
+
+        verbose = quiet_engine_logs()
         try:
             from vllm import LLM
             from vllm.lora.request import LoRARequest
         except ImportError as exc:
             raise EngineError(f"vLLM is not installed ({exc}); run `make install` (CPU) or `pip install vllm` (CUDA)") from exc
-        from .logs import quiet_engine_logs
-
-        verbose = quiet_engine_logs()
         if config.decoding_backend == "outlines":
             _patch_outlines_backend()
         kwargs: dict[str, Any] = dict(

@@ -27,30 +27,44 @@ def configure_logging(verbosity: int) -> int:
     return level
 
 
-KNOWN_NOISE = (
-    "is not found in LD_PRELOAD",  # vLLM CPU: tcmalloc/iomp preload advice, on every start
-    "doesn't allow to use `torch.set_num_threads`",  # vLLM CPU: repeated once per compiled graph
-    "Enabling outlines cache",  # we enable it on purpose (EngineConfig.cache_dir)
-)
-"""vLLM warnings checked to be harmless here; shown with ``-v``, hidden by default."""
+KNOWN_NOISE: dict[str, tuple[str, ...]] = {
+    "vllm.v1.worker.cpu_worker": (
+        "is not found in LD_PRELOAD",  # tcmalloc/iomp preload advice, on every CPU start
+        "doesn't allow to use `torch.set_num_threads`",  # once per compiled graph
+    ),
+    "vllm.v1.structured_output.utils": ("Enabling outlines cache",),  # we enable it on purpose
+    "vllm.triton_utils.importing": ("Triton is installed, but doesn't include CPU backend",),
+    "vllm.platforms.cpu": ("Triton is not installed", "Reset SSM cache type"),
+    "vllm.config.vllm": ("Model Runner V2 requires Triton",),
+    "vllm.engine.arg_utils": ("The global random seed is set",),  # greedy decoding: the seed changes nothing
+}
+"""vLLM warnings checked to be harmless here, by the logger that emits them; shown with ``-v``."""
 
 
 class KnownNoise(logging.Filter):
-    """Drops the warnings in :data:`KNOWN_NOISE`; errors always pass."""
+    """Drops a logger's warnings listed in :data:`KNOWN_NOISE`; errors always pass."""
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        super().__init__()
+        self.phrases = phrases
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.WARNING or not any(s in record.getMessage() for s in KNOWN_NOISE)
+        return record.levelno > logging.WARNING or not any(s in record.getMessage() for s in self.phrases)
 
 
 def quiet_engine_logs() -> bool:
-    """Once vLLM is imported: hide its known-harmless warnings when its INFO logs are off.
+    """Before vLLM is imported: hide its known-harmless warnings unless its INFO logs are on.
 
-    Returns whether vLLM's INFO output (and its progress bars) should show.
+    The filters sit on the emitting loggers, which vLLM's ``init_logger`` returns as they are
+    (it reconfigures only its handlers when an engine starts). Returns whether vLLM's INFO
+    output (and its progress bars) should show: ``VLLM_LOGGING_LEVEL`` as
+    :func:`configure_logging` set it, else vLLM's own default (INFO).
     """
-    logger = logging.getLogger("vllm")
-    verbose = logger.isEnabledFor(logging.INFO)
+    level = logging.getLevelName(os.environ.get("VLLM_LOGGING_LEVEL", "INFO").upper())
+    verbose = not isinstance(level, int) or level <= logging.INFO
     if not verbose:
-        for handler in logger.handlers:
-            if not any(isinstance(f, KnownNoise) for f in handler.filters):
-                handler.addFilter(KnownNoise())
+        for name, phrases in KNOWN_NOISE.items():
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, KnownNoise) for f in logger.filters):
+                logger.addFilter(KnownNoise(phrases))
     return verbose

@@ -53,6 +53,9 @@ class ExtractOptions:
         recognizers: run the exact recognizers of the schema's pattern labels (EMAIL, PHONE,
             IBAN, CODICE_FISCALE, PARTITA_IVA, MONEY, DATE) on every text and merge them with
             the model's spans (``extractor.recognizers.merge``).
+        prompt_labels: ``all`` asks the model for every schema label; ``rest`` (with recognizers
+            on) asks it only for the labels no recognizer owns (PER, ORG, LOC...), so its
+            completion spends no tokens on what the recognizers find exactly.
     """
 
     schema: EntitySchema
@@ -67,6 +70,7 @@ class ExtractOptions:
     dedup: bool = True
     constrained: bool = True
     recognizers: bool = True
+    prompt_labels: str = "all"
 
     def pattern_labels(self) -> frozenset[str]:
         """The schema's labels that an exact recognizer owns (none when recognizers are off)."""
@@ -75,6 +79,15 @@ class ExtractOptions:
         from .recognizers import PATTERN_LABELS
 
         return PATTERN_LABELS & frozenset(self.schema.labels)
+
+    def prompt_schema(self) -> EntitySchema:
+        """The schema the model is prompted and constrained with (see ``prompt_labels``)."""
+        if self.prompt_labels not in ("all", "rest"):
+            raise ValueError(f"prompt_labels must be 'all' or 'rest', not {self.prompt_labels!r}")
+        rest = [label for label in self.schema.labels if label not in self.pattern_labels()]
+        if self.prompt_labels == "all" or not rest or len(rest) == len(self.schema.labels):
+            return self.schema
+        return self.schema.restrict(rest)
 
 
 @dataclass(frozen=True)
@@ -131,11 +144,12 @@ class Extractor:
         self.router = router or Router((), None)
         self.validator = validator
         self.merged_adapter = merged_adapter
-        self.prompts = PromptBuilder(options.schema, options.shots, prompt_format, engine.tokenizer)
+        prompt_schema = options.prompt_schema()
+        self.prompts = PromptBuilder(prompt_schema, options.shots, prompt_format, engine.tokenizer)
         self.planner = PromptPlanner(self.prompts, engine.encode_prompt, engine.count_tokens,
                                      engine.config.max_model_len, options.max_tokens)
-        self._schema_model = options.schema.output_model()
-        self._json_schema = options.schema.json_schema() if options.constrained else None
+        self._schema_model = prompt_schema.output_model()
+        self._json_schema = prompt_schema.json_schema() if options.constrained else None
         self._ids = itertools.count()
         self._pattern_labels = options.pattern_labels()
 

@@ -151,3 +151,50 @@ def test_engine_flags_reach_the_engine_config(fake_model, monkeypatch, flag, exp
     with pytest.raises(Stop):
         invoke(str(REPO / "examples" / "italian.mbox"), "--model", str(fake_model), "-q", *flag)
     assert [{k: getattr(c, k) for k in expected} for c in seen] == [expected]
+
+
+@pytest.mark.parametrize(("flag", "expected"), [
+    pytest.param((), True, id="default-on"),
+    pytest.param(("--recognizers", "off"), False, id="off"),
+])
+def test_recognizers_flag_reaches_the_run_config(fake_model, monkeypatch, flag, expected):
+    from extractor import runner
+
+    seen = []
+
+    def fake_run(config, stop, notify=None):
+        seen.append(config.recognizers)
+        return runner.Summary()
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    res = invoke(str(REPO / "examples" / "italian.mbox"), "--model", str(fake_model), *flag)
+    assert res.exit_code == 0 and seen == [expected]
+    assert res.output.strip().startswith("done: 0 messages")
+
+
+def test_summary_json_is_written(fake_model, monkeypatch, tmp_path):
+    from extractor import runner
+
+    monkeypatch.setattr(runner, "run", lambda config, stop, notify=None: runner.Summary(messages=3, entities=7))
+    res = invoke(str(REPO / "examples" / "italian.mbox"), "--model", str(fake_model), "-q",
+                 "--summary-json", str(tmp_path / "s.json"))
+    assert res.exit_code == 0 and res.output == ""
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert (data["messages"], data["entities"]) == (3, 7)
+
+
+def test_evaluate_mail_gold_with_the_recognizers_alone(tmp_path):
+    """--model none scores the recognizers without an engine: pattern labels found, model labels not."""
+    out = tmp_path / "rec.json"
+    res = invoke("evaluate", "--model", "none", "--data", f"mailgold:{REPO / 'examples' / 'gold'}", "--split", "dev",
+                 "-o", str(out))
+    assert res.exit_code == 0, res.output
+    report = json.loads(out.read_text())
+    per_label = report["scores"]["per_label"]
+    assert per_label["PER"]["tp"] == per_label["PER"]["fp"] == 0 and per_label["IBAN"]["tp"] > 0
+    assert report["setup"]["recognizers"] == "on" and report["scores"]["n_messages"] == 15
+
+
+def test_evaluate_mail_gold_missing_folder_is_one_line(tmp_path):
+    res = invoke("evaluate", "--model", "none", "--data", f"mailgold:{tmp_path / 'nope'}")
+    assert res.exit_code == 1 and "no such directory" in res.output and "Traceback" not in res.output

@@ -104,3 +104,25 @@ def test_special_tokens_in_mail_are_plain_text(engine):
     hostile = engine.encode_prompt(builder.render(body), body)
     assert clean.count(start_id) == hostile.count(start_id) == 3  # system, user, assistant: the template's own
     assert engine.tokenizer.decode(hostile).count("<|im_start|>") == 5  # two more, spelled out as text
+
+
+def test_a_fixed_sample_of_spamassassin_mail_through_the_whole_path(engine, tiny_model, tiny_adapters, tmp_path):
+    """20 real 2002-era messages (every 150th file, ham and spam) as a folder: each one a record or an error record."""
+    from data_paths import shared_data_dir
+
+    root = shared_data_dir()
+    if root is None or not (root / "spamassassin").is_dir():
+        pytest.skip("../shared/data/spamassassin not found: set EXTRACT_ENTITIES_DATA to the shared data folder")
+    files = sorted((root / "spamassassin").glob("*/*.txt"))[::150]
+    assert len(files) == 20
+    folder = tmp_path / "sample"
+    folder.mkdir()
+    for f in files:
+        (folder / f"{f.parent.name}-{f.name}").write_bytes(f.read_bytes())
+    out = tmp_path / "out.jsonl"
+    summary = run_folder(tiny_model, engine, folder, out, adapters=tiny_adapters)
+    records, errors = outputs(out)
+    assert len(records) + len(errors) + summary.duplicates == 20 == summary.messages + summary.errors + summary.duplicates
+    for rec in records:
+        for ent in rec["entities"]:
+            assert rec["text"][ent["start"]:ent["end"]] == ent["text"]

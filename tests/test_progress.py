@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from extractor.logs import KnownNoise
+from extractor.logs import KNOWN_NOISE, KnownNoise
 from extractor.progress import ProgressDisplay
 from extractor.summary import Summary
 
@@ -71,13 +71,16 @@ def test_summary_line(counts, expected):
     assert summary.line().endswith("msg/s)")
 
 
-@pytest.mark.parametrize(("level", "message", "shown"), [
-    pytest.param(logging.WARNING, "libtcmalloc is not found in LD_PRELOAD. For best...", False, id="tcmalloc"),
-    pytest.param(logging.WARNING, "Enabling outlines cache. This is an unbounded on-disk cache.", False,
-                 id="outlines-cache"),
-    pytest.param(logging.WARNING, "KV cache is too small for the prompt", True, id="other-warning-shown"),
-    pytest.param(logging.ERROR, "libtcmalloc is not found in LD_PRELOAD", True, id="errors-always-shown"),
+@pytest.mark.parametrize(("logger", "level", "message", "shown"), [
+    pytest.param("vllm.v1.worker.cpu_worker", logging.WARNING, "libtcmalloc is not found in LD_PRELOAD. For best...",
+                 False, id="tcmalloc"),
+    pytest.param("vllm.v1.structured_output.utils", logging.WARNING, "Enabling outlines cache. This is unbounded.",
+                 False, id="outlines-cache"),
+    pytest.param("vllm.v1.worker.cpu_worker", logging.WARNING, "KV cache is too small for the prompt", True,
+                 id="other-warning-shown"),
+    pytest.param("vllm.v1.worker.cpu_worker", logging.ERROR, "libtcmalloc is not found in LD_PRELOAD", True,
+                 id="errors-always-shown"),
 ])
-def test_known_noise_filter(level, message, shown):
-    record = logging.LogRecord("vllm.x", level, __file__, 1, message, None, None)
-    assert KnownNoise().filter(record) is shown
+def test_known_noise_filter(logger, level, message, shown):
+    record = logging.LogRecord(logger, level, __file__, 1, message, None, None)
+    assert KnownNoise(KNOWN_NOISE[logger]).filter(record) is shown

@@ -37,6 +37,9 @@ class EvalConfig:
             labels the dataset has are scored.
         eager: no torch.compile (faster start, slower tokens), see ``runner.EngineChoices``.
         loop_stop: end completions that repeat themselves, see ``extractor.engine.LoopStop``.
+        recognizers: merge the exact recognizers' spans with the model's (pattern labels).
+        split: for ``mailgold:`` data, the split scored (``dev``, ``test`` or ``all``).
+        keep_quotes: for ``mailgold:`` data, keep quoted reply history in the texts.
     """
 
     model: str = "default"
@@ -52,6 +55,10 @@ class EvalConfig:
     eager: bool = False
     loop_stop: bool = True
     batch_size: int = 256
+    recognizers: bool = True
+    prompt_labels: str = "all"
+    split: str = "test"
+    keep_quotes: bool = True
     data_root: Path | None = None
     settings: Settings = field(default_factory=load_settings)
 
@@ -105,7 +112,8 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
                              schema_fingerprint=schema.fingerprint())
     if engine is None:
         engine = build_engine(prepared, config)
-    options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens)
+    options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens,
+                             recognizers=config.recognizers)
     extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()

@@ -1,0 +1,461 @@
+"""LoRA fine-tuning of a bidirectional token classifier (the ``tokens`` method): one config in, one adapter out.
+
+The base decoder is loaded as ``AutoModelForTokenClassification`` with ``config.is_causal = False``
+(transformers builds a bidirectional mask from that flag), LoRA goes on the registry's target
+modules and the classification head is trained in full (peft ``modules_to_save``, kept in float32).
+Examples come from the usual loaders; labels are BIO over the schema's labels on the first subword
+of each word (:mod:`extractor.tokens.spans`), the other subwords -100. Batches are padded and grouped
+by length: the bidirectional mask ignores ``position_ids``, so packed examples would see each other.
+
+Output layout::
+
+    out/adapter_config.json, out/adapter_model.safetensors   # LoRA + head (modules_to_save)
+    out/extract_entities.json                                # metadata: method "tokens", labels, scores
+    out/checkpoints/checkpoint-N/                            # while training; removed on success
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from extractor.adapters import METADATA_FILE
+from extractor.errors import ConfigError
+from extractor.settings import Settings, load_settings
+from extractor.tokens.merge import METHOD
+from training.config import default_eval, default_schema
+from training.examples import Example
+from training.trainer import ADAPTER_FILES, CHECKPOINTS, check_labels, last_checkpoint, licence_note
+
+Echo = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _specs(value: str | None) -> list[str]:
+    return [s.strip() for s in (value or "").split(",") if s.strip()]
+
+
+@dataclass(frozen=True)
+class TokenTrainConfig:
+    """One token-classification fine-tuning run.
+
+    Attributes:
+        data: training spec(s), comma-separated (``kind:WN_train,kind:FIC_train``, an export ``.jsonl``).
+        model: registry alias, hub id or local folder of the base decoder.
+        eval: dev spec(s); default the dev split of each named train split; ``none`` turns it off.
+        test: test spec(s) scored once at the end (optional).
+        schema: schema whose labels are tagged; default ``kind`` for KIND data, else ``italian_email``.
+        out: adapter folder; default ``adapters/<model>-<data>-tokens``.
+        epochs, max_steps: training length; ``max_steps`` (when set) wins.
+        lr, batch_size, grad_accum: optimiser; effective batch = ``batch_size * grad_accum`` windows.
+        lora_rank, lora_alpha, lora_dropout, target_modules: LoRA (targets default to the registry's).
+        max_seq_len, overlap: window length in tokens (special tokens included) and overlap of long texts.
+        eval_steps: dev loss + strict micro-F1 every N optimiser steps; save_steps (default eval_steps):
+            checkpoint every N steps.
+        eval_limit, limit: first N examples of each dev / training spec.
+        early_stopping_patience: stop after N evaluations without F1 improvement (0: off).
+        resume: continue from the last checkpoint in ``out/checkpoints``; keep_checkpoints: keep them.
+        data_root: folder with ``kind/`` and ``wikineural_it/`` (see :func:`training.data.load_dataset`).
+        logging_steps: log loss, steps/s and examples/s every N steps; progress: show the progress bar.
+        extra: further ``TrainingArguments`` (warmup_ratio, weight_decay, ...).
+    """
+
+    data: str
+    model: str = "default"
+    eval: str | None = None
+    test: str | None = None
+    schema: str | None = None
+    out: Path | None = None
+    epochs: float = 1.0
+    max_steps: int | None = None
+    lr: float = 2e-4
+    batch_size: int = 16
+    grad_accum: int = 1
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: tuple[str, ...] | None = None
+    max_seq_len: int = 256
+    overlap: int = 32
+    eval_steps: int = 100
+    save_steps: int | None = None
+    eval_limit: int | None = 512
+    limit: int | None = None
+    early_stopping_patience: int = 3
+    seed: int = 42
+    resume: bool = True
+    keep_checkpoints: bool = False
+    data_root: Path | None = None
+    logging_steps: int = 10
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        def set_(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        if not _specs(self.data):
+            raise ValueError("data is required: a dataset spec such as kind:WN_train or an export .jsonl")
+        first = _specs(self.data)[0]
+        if self.schema is None:
+            set_("schema", default_schema(first))
+        if self.eval is None:
+            set_("eval", ",".join(d for d in (default_eval(s) for s in _specs(self.data)) if d))
+        elif str(self.eval).strip().lower() in ("", "none", "no", "false"):
+            set_("eval", "")
+        if self.out is None:
+            slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{Path(self.model).name}-{self.data}")
+            set_("out", Path("adapters") / f"{slug.strip('-.')}-tokens")
+        set_("out", Path(self.out).expanduser())
+        if self.data_root is not None:
+            set_("data_root", Path(self.data_root).expanduser())
+        if self.save_steps is None:
+            set_("save_steps", self.eval_steps)
+        if isinstance(self.target_modules, str):
+            set_("target_modules", (self.target_modules,))
+        for name in ("batch_size", "grad_accum", "lora_rank", "lora_alpha", "eval_steps", "save_steps", "logging_steps"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if self.max_seq_len < 8 or not 0 <= self.overlap < self.max_seq_len // 2:
+            raise ValueError("max_seq_len must be >= 8 and overlap in [0, max_seq_len / 2)")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError("max_steps must be >= 1 (leave it unset to train for `epochs`)")
+        if self.max_steps is None and self.epochs <= 0:
+            raise ValueError("epochs must be > 0")
+        if self.lr <= 0 or not 0 <= self.lora_dropout < 1:
+            raise ValueError("lr must be > 0 and lora_dropout in [0, 1)")
+        for name in ("limit", "eval_limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 (leave it unset for all examples)")
+        if self.eval and self.save_steps % self.eval_steps:
+            raise ValueError("save_steps must be a multiple of eval_steps (the best checkpoint is kept)")
+
+    def replace(self, **changes: Any) -> TokenTrainConfig:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class Rows:
+    """Tokenised windows: ``input_ids``, ``labels`` (-100 where not trained) and ``length`` columns."""
+
+    columns: dict[str, list[Any]]
+    skipped: int = 0
+
+    def __len__(self) -> int:
+        return len(self.columns["input_ids"])
+
+
+def build_rows(examples: Sequence[Example], tokenizer: Any, bio: Sequence[str], labels: Sequence[str],
+               max_seq_len: int, overlap: int) -> Rows:
+    """Windows of every example; spans with labels outside ``labels`` are tagged O, examples whose spans
+    do not fall on word boundaries (or overlap) are skipped and counted."""
+    from extractor.tokens.windows import labelled_windows
+
+    label2id = {b: i for i, b in enumerate(bio)}
+    keep = set(labels)
+    cols: dict[str, list[Any]] = {"input_ids": [], "labels": [], "length": []}
+    skipped = 0
+    for ex in examples:
+        spans = [(s.start, s.end, s.label) for s in ex.spans if s.label in keep]
+        try:
+            windows = labelled_windows(tokenizer, ex.text, spans, label2id, max_seq_len, overlap)
+        except ValueError:
+            skipped += 1
+            continue
+        for ids, labs in windows:
+            cols["input_ids"].append(ids)
+            cols["labels"].append(labs)
+            cols["length"].append(len(ids))
+    return Rows(cols, skipped)
+
+
+def score_examples(model: Any, tokenizer: Any, examples: Sequence[Example], labels: Sequence[str],
+                   max_seq_len: int, overlap: int, batch_tokens: int = 4096) -> dict[str, float]:
+    """Strict (and partial) micro P/R/F1 of ``model`` on ``examples`` through the transformers backend."""
+    from extractor.tokens.classifier import TokenClassifier
+    from training.examples import Span
+    from training.metrics import score
+
+    if not examples:
+        return {}
+    classifier = TokenClassifier.from_model(model, tokenizer, max_len=max_seq_len, overlap=overlap,
+                                            batch_tokens=batch_tokens)
+    predicted = classifier.extract_texts([ex.text for ex in examples])
+    pred = [[Span(e.start, e.end, e.label) for e in ents if e.start is not None and e.end is not None]
+            for ents in predicted]
+    scores = score([ex.spans for ex in examples], pred, labels)
+    strict = scores.strict.micro
+    return {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1,
+            "partial_f1": scores.partial.micro.f1, "examples": len(examples)}
+
+
+def _load(specs: str | None, root: Path | None, limit: int | None) -> list[Example]:
+    from training.data import load_dataset
+
+    return [ex for spec in _specs(specs) for ex in load_dataset(spec, root, limit)]
+
+
+def _fast_bf16() -> bool:
+    """bf16 weights where the hardware runs them fast: CUDA with bf16, CPUs with AVX-512 or AMX."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return torch.backends.cpu.get_cpu_capability().startswith(("AVX512", "AMX"))
+
+
+def _float32_head(peft_model: Any) -> None:
+    """Keep the trained head (modules_to_save copy) in float32, fed float32 hidden states."""
+    import torch
+
+    for name, module in peft_model.named_modules():
+        if name.endswith("modules_to_save.default") and isinstance(module, torch.nn.Linear):
+            module.float()
+            module.register_forward_pre_hook(lambda mod, args: (args[0].to(mod.weight.dtype), *args[1:]))
+
+
+def _check_targets(model: Any, wanted: Sequence[str]) -> list[str]:
+    import torch
+
+    linear = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    missing = [m for m in wanted if m not in linear]
+    if missing:
+        raise ConfigError(f"LoRA target module(s) {', '.join(missing)} not in this model; its linear layers are "
+                          f"{', '.join(sorted(linear))}")
+    return list(wanted)
+
+
+def _make_trainer_class() -> type:
+    """A ``transformers.Trainer`` that logs steps/s, examples/s and tokens/s, and evaluates strict F1."""
+    from transformers import Trainer
+
+    class TokenTrainer(Trainer):
+        def __init__(self, *args: Any, f1: Callable[[Any], dict[str, float]], **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._f1 = f1
+            self._t0: float | None = None
+            self._seen = [0, 0, 0, 0.0]  # micro-batches, examples, tokens, seconds spent evaluating
+            self._last = list(self._seen)
+            self._last_t: float | None = None
+
+        def training_step(self, model: Any, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            if self._t0 is None:
+                self._t0 = time.perf_counter()
+            self._seen[0] += 1
+            self._seen[1] += int(inputs["input_ids"].shape[0])
+            self._seen[2] += int(inputs["attention_mask"].sum()) if "attention_mask" in inputs else 0
+            return super().training_step(model, inputs, *args, **kwargs)
+
+        def throughput(self, since_start: bool = False) -> dict[str, float]:
+            """Optimiser steps, windows and real tokens per second of training (evaluation time left out)."""
+            now = time.perf_counter()
+            start = [0, 0, 0, 0.0] if since_start else self._last
+            t = self._last_t if self._last_t is not None and not since_start else (self._t0 or now)
+            dt = max(now - t - (self._seen[3] - start[3]), 1e-9)
+            steps = (self._seen[0] - start[0]) / self.args.gradient_accumulation_steps
+            return {"steps_per_s": round(steps / dt, 4), "examples_per_s": round((self._seen[1] - start[1]) / dt, 3),
+                    "tokens_per_s": round((self._seen[2] - start[2]) / dt, 1)}
+
+        def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
+            if "loss" in logs and self._t0 is not None:
+                logs.update(self.throughput())
+                self._last, self._last_t = list(self._seen), time.perf_counter()
+            super().log(logs, *args, **kwargs)
+
+        def evaluation_loop(self, *args: Any, **kwargs: Any) -> Any:
+            """Eval loss, plus the strict micro-F1 of the live model (so best-model and early stopping see it)."""
+            t = time.perf_counter()
+            output = super().evaluation_loop(*args, **kwargs)
+            prefix = kwargs.get("metric_key_prefix", args[4] if len(args) > 4 else "eval")
+            output.metrics.update({f"{prefix}_{k}": v for k, v in self._f1(self.model).items()})
+            self._seen[3] += time.perf_counter() - t
+            return output
+
+    return TokenTrainer
+
+
+def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, echo: Echo = _stderr) -> Path:
+    """Fine-tune a token-classification adapter as ``config`` says and return its folder (``config.out``).
+
+    Raises :class:`~extractor.errors.ExtractError` subclasses for bad models/schemas,
+    ``FileNotFoundError`` for missing data and ``ValueError`` for malformed data.
+    """
+    settings = settings or load_settings()
+    import torch
+    from datasets import Dataset
+    from datasets.utils.tqdm import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoTokenizer, DataCollatorForTokenClassification, EarlyStoppingCallback, TrainingArguments
+
+    from extractor.models import resolve_model
+    from extractor.tokens.backends import load_token_model
+    from extractor.tokens.spans import bio_labels
+    from schemas import SchemaError, load_schema
+
+    assert config.out is not None and config.schema is not None
+    out = config.out
+    try:
+        schema = load_schema(config.schema)
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from exc
+    resolved = resolve_model(config.model, settings)
+    train_examples = _load(config.data, config.data_root, config.limit)
+    if not train_examples:
+        raise ValueError(f"dataset {config.data} has no examples")
+    eval_examples = _load(config.eval, config.data_root, config.eval_limit)
+    labels = list(schema.labels)
+    unknown = check_labels(train_examples, labels, config.schema)
+    if unknown:
+        echo(f"labels not in schema {config.schema}, tagged O: {', '.join(unknown)}")
+    bio = bio_labels(labels)
+
+    tokenizer = AutoTokenizer.from_pretrained(resolved.path)
+    if not tokenizer.is_fast:
+        raise ConfigError(f"{resolved.name}: the token method needs a fast tokenizer (offset mappings)")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    train_rows = build_rows(train_examples, tokenizer, bio, labels, config.max_seq_len, config.overlap)
+    eval_rows = build_rows(eval_examples, tokenizer, bio, labels, config.max_seq_len, config.overlap)
+    for name, rows in (("training", train_rows), ("dev", eval_rows)):
+        if rows.skipped:
+            echo(f"skipped {rows.skipped} {name} examples whose spans do not fall on word boundaries or overlap")
+    if not len(train_rows):
+        raise ValueError("no training example left after tokenisation")
+    has_eval = len(eval_rows) > 0
+
+    bf16 = _fast_bf16()
+    try:
+        model = load_token_model(resolved.path, "bfloat16" if bf16 else "float32", new_head=True, num_labels=len(bio),
+                                 id2label=dict(enumerate(bio)), label2id={b: i for i, b in enumerate(bio)})
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load model {resolved.name} from {resolved.path} for token classification: "
+                          f"{exc}") from exc
+    targets = _check_targets(model, config.target_modules or resolved.lora_targets)
+    lora = LoraConfig(task_type="TOKEN_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
+                      lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
+    model = get_peft_model(model, lora)
+    _float32_head(model)
+
+    def dev_scores(live_model: Any, examples: Sequence[Example] = eval_examples) -> dict[str, float]:
+        return score_examples(live_model, tokenizer, examples, labels, config.max_seq_len, config.overlap)
+
+    ckpt_dir = out / CHECKPOINTS
+    resume_from = last_checkpoint(ckpt_dir) if config.resume else None
+    if not config.resume and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    if resume_from is not None:
+        echo(f"resuming from {resume_from}")
+    args: dict[str, Any] = {
+        "output_dir": str(ckpt_dir), "per_device_train_batch_size": config.batch_size,
+        "per_device_eval_batch_size": config.batch_size, "gradient_accumulation_steps": config.grad_accum,
+        "learning_rate": config.lr, "num_train_epochs": config.epochs, "max_steps": config.max_steps or -1,
+        "logging_steps": config.logging_steps, "eval_strategy": "steps" if has_eval else "no",
+        "eval_steps": config.eval_steps, "save_strategy": "steps", "save_steps": config.save_steps,
+        "save_total_limit": 2, "load_best_model_at_end": has_eval,
+        "metric_for_best_model": "eval_f1" if has_eval else None, "greater_is_better": True if has_eval else None,
+        "seed": config.seed, "use_cpu": not torch.cuda.is_available(), "report_to": "none",
+        "disable_tqdm": not config.progress, "dataloader_num_workers": 0, "label_names": ["labels"],
+        "train_sampling_strategy": "group_by_length", "length_column_name": "length",
+    }
+    unknown_args = sorted(set(config.extra) - {f.name for f in dataclasses.fields(TrainingArguments)})
+    if unknown_args:
+        raise ConfigError(f"extra: {', '.join(unknown_args)} not a TrainingArguments field")
+    args.update(config.extra)
+    callbacks = []
+    if has_eval and config.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    bars_were_off = are_progress_bars_disabled()
+    if not config.progress:
+        disable_progress_bars()
+    try:
+        trainer = _make_trainer_class()(
+            model=model, args=TrainingArguments(**args), train_dataset=Dataset.from_dict(train_rows.columns),
+            eval_dataset=Dataset.from_dict(eval_rows.columns) if has_eval else None, processing_class=tokenizer,
+            data_collator=DataCollatorForTokenClassification(tokenizer), callbacks=callbacks, f1=dev_scores,
+        )
+        result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    finally:
+        if not bars_were_off:
+            enable_progress_bars()
+    state = trainer.state
+    throughput = trainer.throughput(since_start=True)
+    metrics: dict[str, Any] = {"train_loss": result.training_loss}
+    if has_eval:
+        metrics["best_eval_f1"] = state.best_metric
+        metrics.update({f"dev_{k}": v for k, v in dev_scores(trainer.model).items()})
+    test_examples = _load(config.test, config.data_root, None)
+    if test_examples:
+        metrics.update({f"test_{k}": v for k, v in dev_scores(trainer.model, test_examples).items()})
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in (*ADAPTER_FILES, METADATA_FILE, "README.md"):
+        (out / name).unlink(missing_ok=True)
+    trainer.model.save_pretrained(str(out))
+    (out / "README.md").unlink(missing_ok=True)
+    if resolved.spec is not None:  # a portable base id instead of this machine's cache path
+        cfg_path = out / "adapter_config.json"
+        adapter_cfg = json.loads(cfg_path.read_text())
+        adapter_cfg["base_model_name_or_path"] = resolved.spec.checkpoint
+        cfg_path.write_text(json.dumps(adapter_cfg, indent=2) + "\n")
+    metadata: dict[str, Any] = {
+        "method": METHOD,
+        "labels": bio,
+        "entity_labels": labels,
+        "base_model": resolved.spec.alias if resolved.spec else resolved.path,
+        "base_checkpoint": resolved.spec.checkpoint if resolved.spec else resolved.path,
+        "architecture": type(trainer.model.get_base_model()).__name__,
+        "schema": config.schema,
+        "schema_fingerprint": schema.fingerprint(),
+        "data": config.data, "eval_data": config.eval or None, "test_data": config.test or None,
+        "limit": config.limit, "n_train": len(train_examples), "n_train_windows": len(train_rows),
+        "n_eval": len(eval_examples), "skipped": train_rows.skipped,
+        "steps": state.global_step, "best_step": _step_of(state.best_model_checkpoint),
+        "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
+        "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
+                 "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
+        "max_seq_len": config.max_seq_len, "overlap": config.overlap, "lr": config.lr,
+        "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",
+        "seed": config.seed,
+        "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
+        "throughput": throughput,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+    }
+    note = licence_note(*_specs(config.data), *_specs(config.eval), *_specs(config.test))
+    if note:
+        metadata["licence"] = note
+    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if not config.keep_checkpoints and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    echo(f"token adapter written to {out} ({state.global_step} steps, {throughput['steps_per_s']} steps/s, "
+         f"{throughput['examples_per_s']} examples/s" +
+         (f", dev F1 {metrics['dev_f1']:.4f})" if has_eval else ")"))
+    return out
+
+
+def _step_of(checkpoint: str | None) -> int | None:
+    step = Path(checkpoint).name.rpartition("-")[2] if checkpoint else ""
+    return int(step) if step.isdigit() else None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for pkg in ("torch", "transformers", "peft"):
+        try:
+            found[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return found
