@@ -1,107 +1,31 @@
-"""The extraction pipeline: messages -> prompts -> engine -> parsed, grounded entities -> records.
+"""The pipeline: raw messages -> mail -> method -> recognizers -> records -> sinks.
 
-One code path serves the CLI, the IMAP job and the evaluation harness (:meth:`Extractor.extract_texts`).
+It owns batching windows, dedup, state/resume, routing, recognizers and error records; the
+method (``extractor.methods``) owns turning texts into grounded entities. One code path serves
+the CLI, the IMAP job and the evaluation harness (:meth:`Extractor.extract_texts`).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
-from schemas import EntitySchema
-
 from .adapters import Router
-from .chunking import Chunk
-from .engine import Engine, Generation
-from .errors import EngineError, MessageError
-from .grounding import ground, resolve_overlaps
+from .errors import MessageError
+from .methods import Item, Method, TextResult, extract_all
 from .mime import dedup_key, header_entities, parse_message
-from .outputs import parse_output
-from .prompt_plan import PlannedChunk, PromptPlanner
-from .prompts import PromptBuilder
+from .options import ExtractOptions
 from .records import Entity, ErrorRecord, Flush, Message, RawMessage
 from .sinks import JsonlSink
 from .state import StateStore
 from .summary import Summary
 
-__all__ = ["ExtractOptions", "Extractor", "Progress", "Summary", "TextResult", "parse_output"]
+__all__ = ["ExtractOptions", "Extractor", "Progress", "Summary", "TextResult"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    """How messages become records.
-
-    Attributes:
-        schema: labels to extract; its JSON Schema constrains decoding.
-        shots: built-in few-shot examples in the prompt.
-        max_tokens: bound on each completion.
-        batch_size: messages in flight in the engine at once; a new one is submitted as soon as
-            one finishes (continuous batching), and its record is written then.
-        keep_ungrounded: keep entities not found in the text, flagged ``grounded: false``.
-        keep_quotes: keep quoted reply history in the text.
-        header_entities: add From/To/Cc names and addresses as entities of their header.
-        validate: ``flag`` | ``drop`` | ``off`` for codice fiscale, partita IVA and IBAN.
-        include_text: put the text the offsets refer to in each record.
-        dedup: process a Message-ID (or content hash) once.
-        constrained: JSON-schema constrained decoding (off only for benchmarks).
-        recognizers: run the exact recognizers of the schema's pattern labels (EMAIL, PHONE,
-            IBAN, CODICE_FISCALE, PARTITA_IVA, MONEY, DATE) on every text and merge them with
-            the model's spans (``extractor.recognizers.merge``).
-        prompt_labels: ``all`` asks the model for every schema label; ``rest`` (with recognizers
-            on) asks it only for the labels no recognizer owns (PER, ORG, LOC...), so its
-            completion spends no tokens on what the recognizers find exactly.
-    """
-
-    schema: EntitySchema
-    shots: int = 2
-    max_tokens: int = 512
-    batch_size: int = 64
-    keep_ungrounded: bool = False
-    keep_quotes: bool = False
-    header_entities: bool = False
-    validate: str = "flag"
-    include_text: bool = True
-    dedup: bool = True
-    constrained: bool = True
-    recognizers: bool = True
-    prompt_labels: str = "all"
-
-    def pattern_labels(self) -> frozenset[str]:
-        """The schema's labels that an exact recognizer owns (none when recognizers are off)."""
-        if not self.recognizers:
-            return frozenset()
-        from .recognizers import PATTERN_LABELS
-
-        return PATTERN_LABELS & frozenset(self.schema.labels)
-
-    def prompt_schema(self) -> EntitySchema:
-        """The schema the model is prompted and constrained with (see ``prompt_labels``)."""
-        if self.prompt_labels not in ("all", "rest"):
-            raise ValueError(f"prompt_labels must be 'all' or 'rest', not {self.prompt_labels!r}")
-        rest = [label for label in self.schema.labels if label not in self.pattern_labels()]
-        if self.prompt_labels == "all" or not rest or len(rest) == len(self.schema.labels):
-            return self.schema
-        return self.schema.restrict(rest)
-
-
-@dataclass(frozen=True)
-class TextResult:
-    """Entities found in one text, or why none could be read from the model."""
-
-    entities: list[Entity]
-    dropped: int
-    prompt_tokens: int
-    completion_tokens: int
-    chunks: int
-    error: str | None = None
-    truncated: bool = False
-    looped: bool = False
 
 
 class Progress(Protocol):
@@ -110,198 +34,51 @@ class Progress(Protocol):
     def advance(self, done: int, entities: int = 0, errors: int = 0) -> None: ...
 
 
-@dataclass
-class _Job:
-    """One text in flight: its chunks, and the completions that came back so far."""
-
-    tag: Any
-    text: str
-    chunks: list[Chunk]
-    gens: list[Generation | None]
-    remaining: int
-
-
-_END = object()
-
-
 class Extractor:
-    """Runs messages or plain texts through prompt building, the engine and grounding."""
+    """Runs messages or plain texts through a method, the recognizers and validation into records."""
 
     def __init__(
         self,
-        engine: Engine,
+        method: Method,
         options: ExtractOptions,
         *,
         model_name: str,
-        prompt_format: str = "chat",
         router: Router | None = None,
         validator: Callable[[list[Entity]], tuple[list[Entity], int]] | None = None,
         merged_adapter: str | None = None,
     ) -> None:
-        self.engine = engine
+        self.method = method
         self.options = options
         self.model_name = model_name
         self.router = router or Router((), None)
         self.validator = validator
         self.merged_adapter = merged_adapter
-        prompt_schema = options.prompt_schema()
-        self.prompts = PromptBuilder(prompt_schema, options.shots, prompt_format, engine.tokenizer)
-        self.planner = PromptPlanner(self.prompts, engine.encode_prompt, engine.count_tokens,
-                                     engine.config.max_model_len, options.max_tokens)
-        self._schema_model = prompt_schema.output_model()
-        self._json_schema = prompt_schema.json_schema() if options.constrained else None
-        self._ids = itertools.count()
         self._pattern_labels = options.pattern_labels()
-
-    @property
-    def chunk_tokens(self) -> int:
-        """Message tokens one prompt can hold."""
-        return self.planner.chunk_tokens
 
     # -- texts ---------------------------------------------------------------------------
     def extract_texts(self, texts: Sequence[str], adapters: Sequence[str | None] | None = None,
                       summary: Summary | None = None) -> list[TextResult]:
-        """Entities of plain texts, in order (chunks included); one engine pass over all of them."""
+        """Entities of plain texts, in order (chunks included); one pass over all of them."""
         summary = summary or Summary()
-        results: dict[int, TextResult] = {}
-        items = ((i, t, adapters[i] if adapters else None) for i, t in enumerate(texts))
-        for done in self.stream(items, summary, window=max(len(texts), 1)):
-            results.update(done)
-        return [results[i] for i in range(len(texts))]
+        return [self._recognized(text, res) for text, res in
+                zip(texts, extract_all(self.method, texts, adapters, summary))]
 
-    def stream(self, items: Iterable[tuple[Any, str, str | None] | Flush], summary: Summary,
-               window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
-        """Results of ``(tag, text, adapter)`` items as they finish, a list per engine step.
+    def stream(self, items: Iterable[Item | Flush], summary: Summary) -> Iterator[list[tuple[Any, TextResult]]]:
+        """The method's results as they finish, with the recognizers' spans merged in."""
+        work = (item if isinstance(item, Flush) else ((item[0], item[1]), item[1], item[2]) for item in items)
+        for done in self.method.stream(work, summary, self.options.batch_size):
+            yield [(tag, self._recognized(text, res)) for (tag, text), res in done]
 
-        At most ``window`` texts (default ``batch_size``) are in flight; a finished one makes
-        room for the next. A :class:`Flush` stops intake until everything in flight is done
-        (a live source is about to block). A request the engine refuses or fails ends its text
-        with an error; a failed step ends every text in flight with that error. Nothing else
-        stops the stream.
-        """
-        window = window or self.options.batch_size
-        source = iter(items)
-        jobs: dict[int, _Job] = {}
-        owner: dict[str, tuple[int, int]] = {}
-        exhausted = draining = False
-        try:
-            while True:
-                ready: list[tuple[Any, TextResult]] = []
-                while not exhausted and not draining and len(jobs) < window:
-                    item = next(source, _END)
-                    if item is _END:
-                        exhausted = True
-                    elif isinstance(item, Flush):
-                        draining = True
-                    else:
-                        job = self._start(item, jobs, owner, summary)  # type: ignore[arg-type]
-                        if job.remaining == 0:
-                            ready.append((job.tag, self._finish(job, summary)))
-                if ready:
-                    yield ready
-                if not jobs:
-                    if exhausted:
-                        return
-                    draining = False
-                    continue
-                yield from self._step(jobs, owner, summary)
-        finally:
-            if owner:  # the consumer stopped early: leave the engine idle for the next caller
-                self.engine.abort(list(owner))
-
-    def _start(self, item: tuple[Any, str, str | None], jobs: dict[int, _Job], owner: dict[str, tuple[int, int]],
-               summary: Summary) -> _Job:
-        tag, text, adapter = item
-        t0 = time.perf_counter()
-        plan: list[PlannedChunk] = self.planner.plan(text)
-        job = _Job(tag, text, [p.chunk for p in plan], [None] * len(plan), 0)
-        jid = next(self._ids)
-        for idx, planned in enumerate(plan):
-            if planned.token_ids is None:
-                job.gens[idx] = Generation.failed(planned.error or "no prompt")
-                continue
-            rid = f"x{jid}.{idx}"
-            try:
-                self.engine.submit(rid, planned.token_ids, adapter, json_schema=self._json_schema,
-                                   max_tokens=self.options.max_tokens)
-            except EngineError as exc:
-                job.gens[idx] = Generation.failed(str(exc), len(planned.token_ids))
-                continue
-            owner[rid] = (jid, idx)
-            job.remaining += 1
-        if job.remaining:
-            jobs[jid] = job
-        summary.stages["prompt"] += time.perf_counter() - t0
-        return job
-
-    def _step(self, jobs: dict[int, _Job], owner: dict[str, tuple[int, int]],
-              summary: Summary) -> Iterator[list[tuple[Any, TextResult]]]:
-        t0 = time.perf_counter()
-        try:
-            finished = self.engine.step()
-        except EngineError as exc:
-            log.error("%s", exc)
-            self.engine.abort(list(owner))
-            finished = [(rid, Generation.failed(str(exc))) for rid in list(owner)]
-        if not self.engine.has_unfinished():  # idle with requests unanswered: they are lost
-            answered = {rid for rid, _ in finished}
-            finished += [(rid, Generation.failed("the engine finished without an output for this request"))
-                         for rid in list(owner) if rid not in answered]
-        summary.stages["engine"] += time.perf_counter() - t0
-        done: list[tuple[Any, TextResult]] = []
-        for rid, gen in finished:
-            where = owner.pop(rid, None)
-            if where is None:
-                continue
-            job = jobs[where[0]]
-            job.gens[where[1]] = gen
-            job.remaining -= 1
-            if job.remaining == 0:
-                del jobs[where[0]]
-                done.append((job.tag, self._finish(job, summary)))
-        if done:
-            yield done
-
-    def _finish(self, job: _Job, summary: Summary) -> TextResult:
-        t0 = time.perf_counter()
-        pairs = [(c, g) for c, g in zip(job.chunks, job.gens) if g is not None]
-        result = self._ground_text(job.text, pairs)
-        if self._pattern_labels and result.error is None:
-            result = replace(result, entities=self.recognize(job.text, result.entities))
-        summary.stages["ground"] += time.perf_counter() - t0
-        return result
+    def _recognized(self, text: str, result: TextResult) -> TextResult:
+        if not self._pattern_labels or result.error is not None:
+            return result
+        return replace(result, entities=self.recognize(text, result.entities))
 
     def recognize(self, text: str, model_entities: list[Entity]) -> list[Entity]:
         """``model_entities`` of ``text`` merged with the exact recognizers' spans of the pattern labels."""
         from .recognizers import merge_entities, recognize
 
         return merge_entities(model_entities, recognize(text, self._pattern_labels), self._pattern_labels)
-
-    def _ground_text(self, text: str, pairs: list[tuple[Chunk, Generation]]) -> TextResult:
-        entities: list[Entity] = []
-        dropped = ptoks = ctoks = 0
-        errors: list[str] = []
-        truncated = looped = False
-        for chunk, gen in pairs:
-            ptoks += gen.prompt_tokens
-            ctoks += gen.completion_tokens
-            try:
-                preds, cut = parse_output(gen, self._schema_model, self.options.max_tokens)
-            except MessageError as exc:
-                errors.append(str(exc))
-                continue
-            truncated |= cut is not None
-            looped |= cut == "repetition"
-            res = ground(chunk.text, preds, offset=chunk.start, keep_ungrounded=self.options.keep_ungrounded)
-            entities.extend(res.entities)
-            dropped += res.dropped
-        grounded = resolve_overlaps([e for e in entities if e.grounded])
-        ungrounded = list({(e.text, e.label): e for e in entities if not e.grounded}.values())
-        error = None
-        if errors and len(errors) == len(pairs):
-            error = errors[0]
-        return TextResult(grounded + ungrounded, dropped, ptoks, ctoks, len(pairs), error,
-                          truncated or bool(errors), looped)
 
     # -- messages ------------------------------------------------------------------------
     def run(

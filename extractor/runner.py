@@ -18,6 +18,7 @@ from schemas import EntitySchema, SchemaError, load_schema
 from .adapters import Adapter, Router, check_compatible, load_adapter, parse_pairs
 from .engine import Engine, EngineConfig, LoopStop
 from .errors import ConfigError, InputError
+from .methods import build_method
 from .models import resolve_model
 from .pipeline import ExtractOptions, Extractor, Summary
 from .progress import ProgressDisplay
@@ -253,7 +254,8 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         from .validators import apply_validation
 
         validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
-    extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format,
+    method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
+    extractor = Extractor(method, options, model_name=prepared.name,
                           router=router, validator=validator, merged_adapter=prepared.merged)
 
     sink = JsonlSink(out_path)

@@ -8,7 +8,8 @@ import pytest
 from tiny_model import synthetic_examples
 
 from extractor.errors import MessageError
-from extractor.pipeline import ExtractOptions, Extractor, parse_output
+from extractor.outputs import parse_output
+from extractor.pipeline import ExtractOptions, Extractor
 from schemas import load_schema
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -67,9 +68,13 @@ def test_two_adapters_routed_in_one_pass_differ_from_base_and_each_other(engine,
 
 
 def test_extract_texts_grounds_what_the_model_said(engine, schema):
-    ex = Extractor(engine, ExtractOptions(schema=schema, shots=0, max_tokens=160, recognizers=False), model_name="tiny")
+    from extractor.methods.generative import GenerativeMethod
+
+    options = ExtractOptions(schema=schema, shots=0, max_tokens=160, recognizers=False)
+    method = GenerativeMethod(engine, options)
+    ex = Extractor(method, options, model_name="tiny")
     text = "Buongiorno Elena Ricci, ci vediamo a Palermo lunedì con Mario Rossi di Enel."
-    raw = engine.generate([ex.prompts.render(text)], json_schema=schema.json_schema(), max_tokens=160)[0]
+    raw = engine.generate([method.prompts.render(text)], json_schema=schema.json_schema(), max_tokens=160)[0]
     surfaces = {e["text"] for e in json.loads(raw.text)["entities"] if e["text"].strip()}
     (res,) = ex.extract_texts([text])
     assert res.error is None

@@ -8,7 +8,7 @@ import pytest
 
 from extractor.engine import Generation
 from extractor.errors import MessageError
-from extractor.pipeline import parse_output
+from extractor.outputs import parse_output
 from schemas import load_schema
 
 ROMA = '{"text": "Roma", "label": "LOC"}'
@@ -60,7 +60,10 @@ def test_a_looped_message_keeps_its_entities_and_is_flagged(tmp_path):
 
     looping = (f'{{"entities": [{ROMA}, {ENEL}, {ENEL}, {ENEL}, {{"te', "repetition")
     engine = ScriptedEngine(lambda text: looping if "Roma 0" in text else f'{{"entities": [{ROMA}]}}')
-    ex = Extractor(engine, ExtractOptions(schema=load_schema("italian_email")), model_name="scripted")
+    from extractor.methods.generative import GenerativeMethod
+
+    options = ExtractOptions(schema=load_schema("italian_email"))
+    ex = Extractor(GenerativeMethod(engine, options), options, model_name="scripted")
     raw = [RawMessage("inbox", str(i), f"Message-ID: <{i}@x>\nSubject: s\n\nEnel apre a Roma {i}.\n".encode())
            for i in range(2)]
     out = tmp_path / "out.jsonl"

@@ -14,6 +14,7 @@ import pytest
 from scripted_engine import ScriptedEngine
 
 from extractor.adapters import Router
+from extractor.methods.generative import GenerativeMethod
 from extractor.pipeline import ExtractOptions, Extractor
 from extractor.records import ErrorRecord, Flush, RawMessage
 from extractor.sinks import JsonlSink
@@ -36,7 +37,8 @@ def raw(i: int, body: str = "", folder: str | None = None) -> RawMessage:
 def extractor(engine: ScriptedEngine, shots: int = 0, max_tokens: int = 64, batch_size: int = 4,
               router: Router | None = None) -> Extractor:
     options = ExtractOptions(schema=SCHEMA, shots=shots, max_tokens=max_tokens, batch_size=batch_size)
-    return Extractor(engine, options, model_name="scripted", router=router)  # type: ignore[arg-type]
+    return Extractor(GenerativeMethod(engine, options), options, model_name="scripted",  # type: ignore[arg-type]
+                     router=router)
 
 
 def read(path: Path) -> list[dict]:

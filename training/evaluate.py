@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.engine import Engine
+from extractor.methods import build_method
 from extractor.pipeline import ExtractOptions, Extractor, Summary
 from extractor.runner import build_engine, prepare_model, resolve_schema
 from extractor.settings import Settings, load_settings
@@ -114,7 +115,8 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
         engine = build_engine(prepared, config)
     options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens,
                              recognizers=config.recognizers)
-    extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format)
+    method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
+    extractor = Extractor(method, options, model_name=prepared.name)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()
     t0 = time.perf_counter()

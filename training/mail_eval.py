@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.engine import Engine
+from extractor.methods import build_method
 from extractor.pipeline import ExtractOptions, Extractor, Summary
 from extractor.records import Entity
 from extractor.runner import build_engine, prepare_model, resolve_schema
@@ -94,7 +95,8 @@ def evaluate_mail(config: Any, engine: Engine | None = None) -> MailReport:
         prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
                                  schema_fingerprint=schema.fingerprint())
         engine = engine or build_engine(prepared, config)
-        extractor = Extractor(engine, options, model_name=prepared.name, prompt_format=prepared.prompt_format)
+        method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
+        extractor = Extractor(method, options, model_name=prepared.name)
         adapter_name = prepared.adapters[0].name if prepared.adapters else None
         results = extractor.extract_texts(texts, [adapter_name] * len(texts), summary)
         predictions = [[e for e in r.entities if e.grounded] for r in results]
