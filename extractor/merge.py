@@ -1,6 +1,6 @@
 """``--merge``: fold one LoRA adapter into the base weights (peft ``merge_and_unload``), cached.
 
-On vLLM's CPU backend LoRA serving costs 2-7x (2.3x in benchmarks/RESULTS.md); a merged model runs at base speed with the
+On vLLM's CPU backend LoRA serving costs several times the base model (benchmarks/RESULTS.md); a merged model runs at base speed with the
 same outputs. The merged folder is keyed by the base folder and the adapter's weights hash.
 """
 

@@ -99,7 +99,7 @@ class EngineChoices(Protocol):
     """The engine options of a run's config (:class:`RunConfig` and ``training.evaluate.EvalConfig``).
 
     ``eager`` skips torch.compile: the engine starts in a third of the time on CPU and runs
-    10-15% slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
+    a little slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
     ``loop_stop`` ends completions that repeat themselves (:class:`extractor.engine.LoopStop`).
     """
 

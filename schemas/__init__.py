@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from extractor.errors import ConfigError
+
 from .base import EntitySchema, FewShot, schema_from_json_schema, schema_from_model
 from .italian_email import KIND
 from .italian_email import SCHEMA as ITALIAN_EMAIL
@@ -20,7 +22,7 @@ BUILTIN: dict[str, EntitySchema] = {"italian_email": ITALIAN_EMAIL, "kind": KIND
 DEFAULT_SCHEMA = "italian_email"
 
 
-class SchemaError(ValueError):
+class SchemaError(ConfigError, ValueError):
     """A schema spec that cannot be loaded; the message says why."""
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from extractor.errors import InputError
 from training.bio import detokenize, tags_to_spans, token_spans_to_char_spans
 from training.examples import Example, Span
 
@@ -31,7 +32,7 @@ LabelMap = Mapping[str, str | None]
 DATA_ENV = "EXTRACT_ENTITIES_DATA"
 
 
-class DataFormatError(ValueError):
+class DataFormatError(InputError, ValueError):
     """A data file does not have the shape its loader expects (message names file and line)."""
 
 

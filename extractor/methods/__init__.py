@@ -7,41 +7,13 @@ recognizers, records, sinks). Methods are resolved by name in :func:`build_metho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import ConfigError
-from ..records import Entity, Flush
 from ..summary import Summary
-
-Item = tuple[Any, str, "str | None"]
-"""``(tag, text, adapter)``: the caller's tag comes back with the text's result."""
-
-
-@dataclass(frozen=True)
-class TextResult:
-    """Entities found in one text, or why none could be read from the model."""
-
-    entities: list[Entity]
-    dropped: int
-    prompt_tokens: int
-    completion_tokens: int
-    chunks: int
-    error: str | None = None
-    truncated: bool = False
-    looped: bool = False
-
-
-class Method(Protocol):
-    """What the pipeline needs from an extraction method."""
-
-    name: str
-
-    def stream(self, items: Iterable[Item | Flush], summary: Summary,
-               window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
-        """Results of items as they finish, a list at a time; a :class:`Flush` drains what is in flight."""
-        ...
+from .base import Item, Method, TextResult
 
 
 @dataclass(frozen=True)
@@ -93,4 +65,4 @@ def extract_all(method: Method, texts: Sequence[str], adapters: Sequence[str | N
     return [results[i] for i in range(len(texts))]
 
 
-__all__ = ["METHODS", "Entity", "Item", "Method", "MethodSpec", "TextResult", "build_method", "extract_all"]
+__all__ = ["METHODS", "Item", "Method", "MethodSpec", "TextResult", "build_method", "extract_all"]

@@ -14,7 +14,7 @@ from ..grounding import ground, resolve_overlaps
 from ..options import ExtractOptions
 from ..outputs import parse_output
 from ..records import Entity
-from . import TextResult
+from .base import TextResult
 
 
 def ground_completions(text: str, pairs: list[tuple[Chunk, Generation]], schema_model: Any,

@@ -20,7 +20,7 @@ from ..errors import MessageError
 from ..options import ExtractOptions
 from ..records import Flush
 from ..summary import Summary
-from . import Item, TextResult
+from .base import Item, TextResult
 from .completions import ground_completions
 
 Answer = list[tuple[str, str]] | str | tuple[str, str]

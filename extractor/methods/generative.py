@@ -22,7 +22,7 @@ from ..prompt_plan import PlannedChunk, PromptPlanner
 from ..prompts import PromptBuilder
 from ..records import Flush
 from ..summary import Summary
-from . import Item, TextResult
+from .base import Item, TextResult
 from .completions import ground_completions
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,86 @@
+"""``extract-entities extract`` (the default command): mail in, JSONL records out."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .options import EAGER_OPTION, LOOP_STOP_OPTION
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-m", "--model", default="default", show_default=True, help="Registry alias, hub id or local folder.")
+@click.option("--adapter", "adapters", multiple=True, metavar="NAME=PATH", help="peft LoRA folder (repeatable).")
+@click.option("--route", "routes", multiple=True, metavar="PATTERN=NAME",
+              help="Glob on folder/file picking the adapter (NAME 'base' = none). First match wins.")
+@click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
+@click.option("--schema", default=None, help="Built-in name (italian_email, kind), JSON Schema file, or module:Class.")
+@click.option("--shots", default=2, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples in the prompt.")
+@click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
+              show_default=True, help="vLLM structured-outputs backend for JSON-schema decoding.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL output (default stdout).")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Error records (default OUTPUT.errors.jsonl, or stderr).")
+@click.option("--resume/--restart", default=True, show_default=True,
+              help="Skip messages already in OUTPUT, or start over.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1), help="Messages per engine pass.")
+@click.option("--max-tokens", default=512, show_default=True, type=click.IntRange(16), help="Bound on each completion.")
+@click.option("--max-model-len", default=4096, show_default=True, type=click.IntRange(256), help="Context per sequence.")
+@EAGER_OPTION
+@LOOP_STOP_OPTION
+@click.option("--keep-ungrounded", is_flag=True, help="Keep entities not found in the text, flagged.")
+@click.option("--keep-quotes", is_flag=True, help="Keep quoted reply history in the text.")
+@click.option("--header-entities", is_flag=True, help="Add From/To/Cc names and addresses as entities.")
+@click.option("--validate", type=click.Choice(["flag", "drop", "off"]), default="flag", show_default=True,
+              help="Check codice fiscale, partita IVA and IBAN.")
+@click.option("--recognizers", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Exact recognizers for EMAIL, PHONE, IBAN, CODICE_FISCALE, PARTITA_IVA, MONEY and DATE, "
+                   "merged with the model's spans (the recognizer wins for these labels).")
+@click.option("--no-text", is_flag=True, help="Leave the message text out of records.")
+@click.option("--watch", is_flag=True, help="IMAP: keep polling (IDLE when offered).")
+@click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(1), help="IMAP: seconds between polls.")
+@click.option("--insecure", is_flag=True, help="IMAP: do not verify the server's TLS certificate.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="IMAP: trust this CA.")
+@click.option("--mark-seen", is_flag=True, help="IMAP: set \\Seen on messages once extracted.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, no notes and no summary line.")
+@click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+              help="Write the run's summary as JSON to this file ('-' for stderr).")
+def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[str, ...], errors_path: Path | None,
+            resume: bool, no_text: bool, quiet: bool, summary_json: Path | None, recognizers: str,
+            **kw: Any) -> None:
+    """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
+    from ..runner import RunConfig, errors_path_of, run
+
+    config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
+                       include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", **kw)
+    stop = threading.Event()
+    _install_stop_handlers(stop)
+    notify = None if quiet else (lambda note: click.echo(note, err=True))
+    summary = run(config, stop, notify=notify)
+    if not quiet:
+        where = errors_path_of(config)
+        click.echo(summary.line(str(where) if where else "stderr"), err=True)
+    if summary_json is not None:
+        text = json.dumps(summary.to_dict())
+        if str(summary_json) == "-":
+            click.echo(text, err=True)
+        else:
+            summary_json.write_text(text + "\n", encoding="utf-8")
+
+
+def _install_stop_handlers(stop: threading.Event) -> None:
+    """SIGTERM/SIGINT set ``stop``: the source stops, the batch in hand is finished, state persists."""
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)

@@ -1,0 +1,38 @@
+"""What every extraction method shares: the item it takes, the result it gives, the protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..records import Entity, Flush
+from ..summary import Summary
+
+Item = tuple[Any, str, "str | None"]
+"""``(tag, text, adapter)``: the caller's tag comes back with the text's result."""
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """Entities found in one text, or why none could be read from the model."""
+
+    entities: list[Entity]
+    dropped: int
+    prompt_tokens: int
+    completion_tokens: int
+    chunks: int
+    error: str | None = None
+    truncated: bool = False
+    looped: bool = False
+
+
+class Method(Protocol):
+    """What the pipeline needs from an extraction method."""
+
+    name: str
+
+    def stream(self, items: Iterable[Item | Flush], summary: Summary,
+               window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
+        """Results of items as they finish, a list at a time; a :class:`Flush` drains what is in flight."""
+        ...

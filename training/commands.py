@@ -1,0 +1,82 @@
+"""``extract-entities evaluate`` and ``leaderboard``, registered through the ``extract_entities.commands``
+entry point group (pyproject.toml), like ``train``: the extractor does not import training.
+
+Only click is imported at module level, so ``extract-entities --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from extractor.cli.options import EAGER_OPTION, LOOP_STOP_OPTION
+
+
+@click.command()
+@click.option("-m", "--model", default="default", show_default=True,
+              help="Registry alias, hub id or local folder ('none' with mailgold: the recognizers alone).")
+@click.option("--adapter", default=None, metavar="NAME=PATH", help="peft LoRA adapter to evaluate.")
+@click.option("--merge", is_flag=True, help="Serve the adapter merged into the base weights.")
+@click.option("--data", default="kind:WN_test", show_default=True,
+              help="kind:WN_test, kind:FIC_test, wikineural:test, mailgold:FOLDER (our e-mail gold set, e.g. "
+                   "mailgold:examples/gold), or a .tsv/.conllu/.jsonl/.csv file.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
+              help="mailgold: which split to score (dev is for tuning rules and prompts, never test).")
+@click.option("--keep-quotes/--strip-quotes", default=True, show_default=True,
+              help="mailgold: keep quoted reply history in the texts (the gold counts entities in it).")
+@click.option("--recognizers", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Merge the exact recognizers' spans (pattern labels) with the model's.")
+@click.option("--prompt-labels", type=click.Choice(["all", "rest"]), default="all", show_default=True,
+              help="Ask the model for every label, or (with recognizers on) only those no recognizer owns.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder with kind/ and wikineural_it/ (default $EXTRACT_ENTITIES_DATA or ../shared/data).")
+@click.option("--shots", default=0, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples.")
+@click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N examples.")
+@click.option("--schema", default=None, help="Schema to prompt with (default: the adapter's, else italian_email).")
+@click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
+              show_default=True)
+@click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))
+@EAGER_OPTION
+@LOOP_STOP_OPTION
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report JSON (a Markdown table is written beside it as .md).")
+def evaluate(output: Path | None, recognizers: str, **kw: Any) -> None:
+    """Entity-level P/R/F1 of a model (+ adapter) through the serving path (--model none: recognizers alone)."""
+    from training.evaluate import EvalConfig
+    from training.evaluate import evaluate as run_evaluation
+    from training.mail_eval import evaluate_mail, is_mail_gold
+
+    config = EvalConfig(recognizers=recognizers == "on", **kw)
+    try:
+        report = evaluate_mail(config) if is_mail_gold(config.data) else run_evaluation(config)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is not None:
+        report.to_json(output)
+        output.with_suffix(".md").write_text(report.to_markdown(), encoding="utf-8")
+        click.echo(f"wrote {output} and {output.with_suffix('.md')}", err=True)
+    click.echo(report.to_markdown())
+
+
+@click.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Markdown file (default stdout).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Bar chart PNG.")
+def leaderboard(reports: tuple[Path, ...], output: Path | None, plot: Path | None) -> None:
+    """One row per model/adapter/shots from evaluation reports, best F1 first."""
+    from training.leaderboard import build_leaderboard, plot_leaderboard
+
+    try:
+        table = build_leaderboard(reports)
+        if plot is not None:
+            plot_leaderboard(reports, plot)
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot read reports: {exc}") from None
+    if output is None:
+        click.echo(table)
+    else:
+        output.write_text(table, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
