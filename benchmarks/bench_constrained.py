@@ -31,7 +31,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import common
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import harness, machine, profiler, synthetic
 
 
 def variants(schema: Any) -> dict[str, tuple[str, Any]]:
@@ -60,11 +62,11 @@ def params(kind: str | None, spec: Any, max_tokens: int) -> Any:
     return SamplingParams(temperature=0.0, max_tokens=max_tokens, structured_outputs=so)
 
 
-def measure(engine: Any, label: str, prompts: list[str], sp: Any) -> tuple[common.Measure, str]:
-    prof = common.StepProfiler(engine)
+def measure(engine: Any, label: str, prompts: list[str], sp: Any) -> tuple[harness.Measure, str]:
+    prof = profiler.StepProfiler(engine)
     try:
         engine.llm.reset_prefix_cache()
-        with common.stopwatch() as t:
+        with harness.stopwatch() as t:
             outs = engine.llm.generate(prompts, sp, use_tqdm=False)
     finally:
         prof.close()
@@ -74,15 +76,17 @@ def measure(engine: Any, label: str, prompts: list[str], sp: Any) -> tuple[commo
             json.loads(o.outputs[0].text)
         except json.JSONDecodeError:
             bad += 1
-    m = common.Measure(label)
-    m.add(t[0], len(outs), sum(len(o.prompt_token_ids) for o in outs), sum(len(o.outputs[0].token_ids) for o in outs), bad)
+    m = harness.Measure(label)
+    m.add(t[0], len(outs), sum(len(o.prompt_token_ids) for o in outs), sum(len(o.outputs[0].token_ids) for o in outs),
+          bad)
     lengths = [len(o.outputs[0].token_ids) for o in outs]
     m.extra["max_len"] = max(lengths)
     return m, prof.summary(t[0])
 
 
 def main() -> None:
-    p = common.parser(__doc__.splitlines()[0], n=8)
+    harness.setup()
+    p = harness.parser(__doc__.splitlines()[0], n=8)
     p.add_argument("--backends", default="outlines,xgrammar,guidance")
     p.add_argument("--warm-disk-cache", action="store_true",
                    help="use the real outlines disk cache (compile times are then cache loads)")
@@ -91,7 +95,7 @@ def main() -> None:
     args = p.parse_args()
     if args.one is None:
         # One process per backend: a clean engine each, no in-process teardown to trust.
-        common.header("bench_constrained: JSON-schema constrained vs unconstrained, per backend")
+        machine.header("bench_constrained: JSON-schema constrained vs unconstrained, per backend")
         slowdowns: dict[str, float] = {}
         for backend in args.backends.split(","):
             print(f"-- backend {backend}", flush=True)
@@ -103,7 +107,7 @@ def main() -> None:
                         slowdowns[backend] = float(line.split()[2])
                     elif line.startswith(("   ", "Traceback")) or "Error" in line:
                         print(line.rstrip(), flush=True)
-        common.footer()
+        machine.footer()
         done = {b: v for b, v in slowdowns.items() if not math.isnan(v)}
         best = min(done, key=done.get) if done else "none"
         detail = ", ".join(f"{b} {v:.3f}x" for b, v in slowdowns.items())
@@ -114,35 +118,35 @@ def main() -> None:
     if not args.warm_disk_cache:
         overrides["cache_dir"] = Path(tempfile.mkdtemp(prefix="bench-constrained-cache-"))
         os.environ["OUTLINES_CACHE_DIR"] = str(overrides["cache_dir"] / "outlines")
-    schema = common.schema()
-    texts = common.email_texts(args.n + 1, args.seed)
+    schema = harness.schema()
+    texts = synthetic.email_texts(args.n + 1, args.seed)
     for backend in [args.one]:
-        engine, _ = common.make_engine(decoding_backend=backend, **overrides)
-        builder = common.prompt_builder(engine, args.shots)
+        engine, _ = harness.make_engine(decoding_backend=backend, **overrides)
+        builder = harness.prompt_builder(engine, args.shots)
         probe, prompts = builder.render(texts[-1]), [builder.render(t) for t in texts[: args.n]]
-        with common.stopwatch() as t:
+        with harness.stopwatch() as t:
             engine.llm.generate(prompts[:2], params(None, None, 16), use_tqdm=False)
         print(f"   warm-up (2 prompts, 16 tokens, unconstrained): {t[0]:.1f} s", flush=True)
         default = schema.json_schema()
         for name, (kind, spec) in variants(schema).items():
             if args.no_compile_probes and not name.startswith("default"):
                 continue
-            with common.stopwatch() as base:
+            with harness.stopwatch() as base:
                 engine.llm.generate([probe], params(None, None, 1), use_tqdm=False)
             try:
-                with common.stopwatch() as first:
+                with harness.stopwatch() as first:
                     out = engine.llm.generate([probe], params(kind, spec, 1), use_tqdm=False)
                 ok = bool(out[0].outputs[0].token_ids)
             except Exception as exc:  # noqa: BLE001 - a backend may refuse a variant
                 print(f"   compile {name:<24} failed: {type(exc).__name__}: {str(exc)[:160]}", flush=True)
                 continue
-            with common.stopwatch() as again:
+            with harness.stopwatch() as again:
                 engine.llm.generate([probe], params(kind, spec, 1), use_tqdm=False)
             print(f"   compile {name:<24} first request {first[0]:7.2f} s, repeat {again[0]:5.2f} s, "
-                  f"unconstrained {base[0]:5.2f} s -> compile ~{first[0] - base[0]:7.2f} s{'' if ok else ' (no token!)'}",
-                  flush=True)
-        free = common.Measure(f"{backend}: unconstrained")
-        cons = common.Measure(f"{backend}: constrained (default schema)")
+                  f"unconstrained {base[0]:5.2f} s -> compile ~{first[0] - base[0]:7.2f} s"
+                  f"{'' if ok else ' (no token!)'}", flush=True)
+        free = harness.Measure(f"{backend}: unconstrained")
+        cons = harness.Measure(f"{backend}: constrained (default schema)")
         for i in range(args.rounds):
             order = [("free", None, None), ("cons", "json", default)]
             for side, kind, spec in (order if i % 2 == 0 else order[::-1]):
@@ -156,7 +160,7 @@ def main() -> None:
         slowdown = free.msgs_per_s / cons.msgs_per_s if cons.msgs_per_s else float("nan")
         per_tok = ((cons.seconds / max(cons.completion_tokens, 1)) / (free.seconds / max(free.completion_tokens, 1)))
         print(f"   {backend}: slowdown per message {slowdown:.3f}x, per generated token {per_tok:.3f}x "
-              f"(load now {common.load()})", flush=True)
+              f"(load now {machine.load()})", flush=True)
         print(f"SLOWDOWN {backend} {slowdown:.4f}", flush=True)
 
 

@@ -24,7 +24,9 @@ import argparse
 import os
 import sys
 
-import common
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import children, harness, machine, synthetic
 
 SIDES = ["aot", "inductor", "eager"]
 
@@ -33,44 +35,45 @@ def child(args: argparse.Namespace) -> None:
     side = args.one.split("#")[0]
     if side == "inductor":
         os.environ["VLLM_USE_AOT_COMPILE"] = "0"
-    engine, start = common.make_engine(enforce_eager=side == "eager")
-    extractor = common.served_extractor(engine, args)
-    texts = common.email_texts(args.n + 1, args.seed)
-    with common.stopwatch() as t:
+    engine, start = harness.make_engine(enforce_eager=side == "eager")
+    extractor = harness.served_extractor(engine, args)
+    texts = synthetic.email_texts(args.n + 1, args.seed)
+    with harness.stopwatch() as t:
         extractor.extract_texts(texts[-1:])
     warm_up = t[0]
     print(f"   warm-up, 1 message: {warm_up:.1f} s", flush=True)
     engine.llm.reset_prefix_cache()
-    with common.stopwatch() as t:
+    with harness.stopwatch() as t:
         res = extractor.extract_texts(texts[: args.n])
-    m = common.Measure(f"{args.one}: timed pass")
+    m = harness.Measure(f"{args.one}: timed pass")
     m.add_texts(t[0], res)
     m.show()
-    common.result_line({"pass": m}, start=start, warm_up=warm_up)
+    children.result_line({"pass": m}, start=start, warm_up=warm_up)
 
 
 def main() -> None:
-    p = common.parser(__doc__.splitlines()[0], n=4)
+    harness.setup()
+    p = harness.parser(__doc__.splitlines()[0], n=4)
     p.add_argument("--sides", default=",".join(SIDES), help="which start modes to run (aot,inductor,eager)")
     p.add_argument("--starts", type=int, default=2, help="fresh processes per side, in a row")
-    args = common.parse_or_run_child(p, child)
+    args = children.parse_or_run_child(p, child)
     if args is None:
         return
-    common.header("bench_engine_start: AOT (vLLM default) vs Inductor cache vs eager, start time and throughput")
+    machine.header("bench_engine_start: AOT (vLLM default) vs Inductor cache vs eager, start time and throughput")
     runs = [f"{side}#{i + 1}" for side in args.sides.split(",") for i in range(args.starts)]
-    res = common.run_children(__file__, runs, sys.argv[1:])
+    res = children.run_children(__file__, runs, sys.argv[1:])
     last: dict[str, float] = {}
     for run, r in res.items():
-        m = common.measure_from(f"{run}: start {r['start']:.1f} s, pass", r["measures"]["pass"]).show()
+        m = children.measure_from(f"{run}: start {r['start']:.1f} s, pass", r["measures"]["pass"]).show()
         side = run.split("#")[0]
         if run.endswith(f"#{args.starts}"):
             last[side] = r["start"]
             print(f"   {side}: last start {r['start']:.1f} s, {m.msgs_per_s:.3f} msg/s, "
                   f"{m.gen_tokens_per_s:.1f} gen tok/s", flush=True)
-    common.footer()
+    machine.footer()
     if "aot" in last:
         best = min(last, key=last.__getitem__)
-        common.ratio_line(f"engine start, vLLM default (aot) / fastest ({best})", last["aot"], last[best],
+        harness.ratio_line(f"engine start, vLLM default (aot) / fastest ({best})", last["aot"], last[best],
                           "last start of each side: " + ", ".join(f"{k} {v:.1f} s" for k, v in last.items()))
 
 

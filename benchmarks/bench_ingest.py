@@ -19,7 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import harness
 
 
 def rss_mb() -> float:
@@ -31,7 +33,7 @@ def rss_mb() -> float:
 
 def write_big_mbox(path: Path, size_mb: int) -> int:
     """Append generated messages until the file reaches ``size_mb``; returns the count."""
-    from benchmarks.common import italian_emails
+    from benchmarks.synthetic import italian_emails
 
     target, n, block = size_mb * 1024 * 1024, 0, 0
     with open(path, "wb") as fh:
@@ -61,9 +63,9 @@ def write_big_mbox(path: Path, size_mb: int) -> int:
 def ingest(path: str) -> None:
     """Child process: read every message, print one JSON line of measurements."""
     from extractor.errors import MessageError
-    from extractor.mime import dedup_key, parse_message
+    from extractor.mail import dedup_key, parse_message
     from extractor.records import RawMessage
-    from extractor.sources import iter_path
+    from extractor.sources.files import iter_path
 
     t0 = time.perf_counter()
     n = errors = chars = 0
@@ -88,6 +90,7 @@ def ingest(path: str) -> None:
 
 
 def main() -> None:
+    harness.setup()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size-mb", type=int, default=1024)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -107,7 +110,8 @@ def main() -> None:
     print(json.dumps(res))
     print(f"ingestion: {res['messages'] / res['seconds']:.0f} messages/s, {size / res['seconds']:.1f} MB/s, "
           f"peak RSS {res['peak_rss_mb']:.0f} MB")
-    print(f"RATIO peak RSS / mailbox size: {res['peak_rss_mb']:.0f} MB / {size:.0f} MB = {res['peak_rss_mb'] / size:.3f}")
+    print(f"RATIO peak RSS / mailbox size: {res['peak_rss_mb']:.0f} MB / {size:.0f} MB = "
+          f"{res['peak_rss_mb'] / size:.3f}")
 
 
 if __name__ == "__main__":

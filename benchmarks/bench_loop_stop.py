@@ -18,44 +18,47 @@ from __future__ import annotations
 
 import dataclasses
 
-import common
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import harness, machine, synthetic
 
 SIDES = ("loop stop on (served)", "loop stop off")
 
 
 def texts_for(spec: str, n: int, seed: int) -> list[str]:
     if spec == "emails":
-        return common.email_texts(n, seed)
+        return synthetic.email_texts(n, seed)
     from training.data import load_dataset
 
     return [ex.text for ex in load_dataset(spec, limit=n)]
 
 
 def main() -> None:
-    p = common.parser(__doc__.splitlines()[0], n=32)
+    harness.setup()
+    p = harness.parser(__doc__.splitlines()[0], n=32)
     p.add_argument("--data", default="emails", help="'emails' (generator) or a dataset spec such as kind:WN_test")
     args = p.parse_args()
-    common.header(f"bench_loop_stop: repetition detection on vs off ({args.data})")
+    machine.header(f"bench_loop_stop: repetition detection on vs off ({args.data})")
 
     from extractor.engine import LoopStop
 
     texts = texts_for(args.data, args.n, args.seed)
-    engine, _ = common.make_engine()
-    extractor = common.served_extractor(engine, args)
+    engine, _ = harness.make_engine()
+    extractor = harness.served_extractor(engine, args)
     configs = {SIDES[0]: dataclasses.replace(engine.config, loop_stop=LoopStop()),
                SIDES[1]: dataclasses.replace(engine.config, loop_stop=None)}
-    with common.stopwatch() as t:
-        extractor.extract_texts(common.email_texts(1, seed=10_000))
+    with harness.stopwatch() as t:
+        extractor.extract_texts(synthetic.email_texts(1, seed=10_000))
     print(f"   warm-up, 1 other text (schema compile or disk-cache load): {t[0]:.1f} s", flush=True)
 
-    measures = {side: common.Measure(side) for side in SIDES}
+    measures = {side: harness.Measure(side) for side in SIDES}
     found: dict[str, list[set[tuple[str, str]]]] = {}
     stopped: set[int] = set()
     for i in range(args.rounds):
         for side in SIDES if i % 2 == 0 else SIDES[::-1]:
             engine.config = configs[side]
             engine.llm.reset_prefix_cache()
-            with common.stopwatch() as t:
+            with harness.stopwatch() as t:
                 results = extractor.extract_texts(texts)
             measures[side].add_texts(t[0], results)
             found[side] = [{(e.text, e.label) for e in r.entities} for r in results]
@@ -73,9 +76,9 @@ def main() -> None:
     for m in measures.values():
         m.show()
     print(f"   texts whose entities differ between the sides: {len(differ)} of {len(texts)}")
-    common.footer()
+    machine.footer()
     on, off = measures[SIDES[0]], measures[SIDES[1]]
-    common.ratio_line("loop stop on/off messages per second", on.msgs_per_s, off.msgs_per_s,
+    harness.ratio_line("loop stop on/off messages per second", on.msgs_per_s, off.msgs_per_s,
                       f"on {on.msgs_per_s:.3f} vs off {off.msgs_per_s:.3f} msg/s")
 
 

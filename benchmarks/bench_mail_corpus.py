@@ -113,7 +113,9 @@ def _data_dir(arg: str | None) -> Path | None:
 
 
 def _header() -> None:
-    from benchmarks.common import _cpu_model, _git_rev, load
+    from benchmarks.machine import cpu_model as _cpu_model
+    from benchmarks.machine import git_rev as _git_rev
+    from benchmarks.machine import load
 
     print("# Mail parsing: SpamAssassin corpus and hostile cases\n")
     print(f"command: `{' '.join(shlex.quote(a) for a in sys.argv)}`  ")

@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-import common
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import children, harness, machine, synthetic
 
 SIDES = ["prefix caching on", "prefix caching off"]
 
@@ -26,50 +28,54 @@ def child(args: argparse.Namespace) -> None:
     from vllm import SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
-    engine, start = common.make_engine(prefix_caching=args.one == SIDES[0])
-    builder = common.prompt_builder(engine, args.shots)
-    texts = common.email_texts(2 * args.n + 2, args.seed)
+    engine, start = harness.make_engine(prefix_caching=args.one == SIDES[0])
+    builder = harness.prompt_builder(engine, args.shots)
+    texts = synthetic.email_texts(2 * args.n + 2, args.seed)
     prompts = [builder.render(t) for t in texts]
     prefix_tokens = engine.count_tokens(builder.render(""))
-    so = StructuredOutputsParams(json=common.schema().json_schema())
+    so = StructuredOutputsParams(json=harness.schema().json_schema())
     one = SamplingParams(temperature=0.0, max_tokens=1, structured_outputs=so)
     full = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, structured_outputs=so)
-    with common.stopwatch() as t:
+    with harness.stopwatch() as t:
         engine.llm.generate(prompts[-2:], one, use_tqdm=False)
     print(f"   warm-up, 2 other messages, 1 token (schema compile or cache load): {t[0]:.1f} s; "
           f"prompt with an empty message: {prefix_tokens} tokens", flush=True)
     measures = {}
     for name, batch, sp in (("prefill", prompts[: args.n], one), ("full", prompts[args.n: 2 * args.n], full)):
-        with common.stopwatch() as t:
+        with harness.stopwatch() as t:
             outs = engine.llm.generate(batch, sp, use_tqdm=False)
-        m = common.Measure(f"{args.one}: {name}")
-        m.add(t[0], len(outs), sum(len(o.prompt_token_ids) for o in outs), sum(len(o.outputs[0].token_ids) for o in outs))
+        m = harness.Measure(f"{args.one}: {name}")
+        m.add(t[0], len(outs), sum(len(o.prompt_token_ids) for o in outs),
+              sum(len(o.outputs[0].token_ids) for o in outs))
         m.extra["cached_prompt_tokens"] = sum(o.num_cached_tokens or 0 for o in outs)
         m.show()
         measures[name] = m
-    common.result_line(measures, start=start, cached={k: m.extra["cached_prompt_tokens"] for k, m in measures.items()})
+    children.result_line(measures, start=start,
+                         cached={k: m.extra["cached_prompt_tokens"] for k, m in measures.items()})
 
 
 def main() -> None:
-    p = common.parser(__doc__.splitlines()[0], n=8)
-    args = common.parse_or_run_child(p, child)
+    harness.setup()
+    p = harness.parser(__doc__.splitlines()[0], n=8)
+    args = children.parse_or_run_child(p, child)
     if args is None:
         return
-    common.header("bench_prefix_cache: enable_prefix_caching on vs off (shared instruction + few-shot prefix)")
-    res = common.run_children(__file__, SIDES, sys.argv[1:])
-    ms = {s: {k: common.measure_from(f"{s}: {k}", d) for k, d in r["measures"].items()} for s, r in res.items()}
+    machine.header("bench_prefix_cache: enable_prefix_caching on vs off (shared instruction + few-shot prefix)")
+    res = children.run_children(__file__, SIDES, sys.argv[1:])
+    ms = {s: {k: children.measure_from(f"{s}: {k}", d) for k, d in r["measures"].items()} for s, r in res.items()}
     for s, by in ms.items():
         for m in by.values():
             m.extra["cached_prompt_tokens"] = res[s]["cached"][m.label.split(": ")[1]]
             m.show()
-    common.footer()
+    machine.footer()
     if len(ms) == 2:
         on, off = ms[SIDES[0]], ms[SIDES[1]]
         print(f"   prefill-only ratio on/off msg/s: {on['prefill'].msgs_per_s / off['prefill'].msgs_per_s:.3f}")
-        common.ratio_line("prefix caching on/off messages per second (full pass)", on["full"].msgs_per_s,
-                          off["full"].msgs_per_s, f"on {on['full'].msgs_per_s:.3f} vs off {off['full'].msgs_per_s:.3f} msg/s")
+        harness.ratio_line("prefix caching on/off messages per second (full pass)", on["full"].msgs_per_s,
+                           off["full"].msgs_per_s,
+                           f"on {on['full'].msgs_per_s:.3f} vs off {off['full'].msgs_per_s:.3f} msg/s")
     else:
-        common.ratio_line("prefix caching on/off messages per second (full pass)", float("nan"), 1.0, "a side failed")
+        harness.ratio_line("prefix caching on/off messages per second (full pass)", float("nan"), 1.0, "a side failed")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ import json
 import re
 from typing import Any
 
-import common
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import harness, machine, synthetic
 
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
@@ -36,34 +38,35 @@ def seed_parse(text: str) -> list[Any] | None:
 
 
 def main() -> None:
-    p = common.parser(__doc__.splitlines()[0], n=8)
+    harness.setup()
+    p = harness.parser(__doc__.splitlines()[0], n=8)
     p.add_argument("--adapter", help="peft LoRA folder served on both sides")
     p.add_argument("--merge", action="store_true", help="our side serves --adapter merged into the base")
     p.add_argument("--hf-dtype", default="bfloat16", choices=("bfloat16", "float32"))
     args = p.parse_args()
-    common.header("bench_vs_seed: transformers one-at-a-time vs vLLM batched constrained pipeline")
+    machine.header("bench_vs_seed: transformers one-at-a-time vs vLLM batched constrained pipeline")
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from extractor.adapters import load_adapter
 
-    model_path = common.default_model_path()
+    model_path = harness.default_model_path()
     adapters = (load_adapter("bench", args.adapter),) if args.adapter else ()
     if args.merge:
         if not adapters:
             p.error("--merge needs --adapter")
-        engine, _ = common.make_engine(model=common.merged_model(adapters[0]))
+        engine, _ = harness.make_engine(model=harness.merged_model(adapters[0]))
         adapters = ()
     else:
-        engine, _ = common.make_engine(adapters=adapters)
-    extractor = common.served_extractor(engine, args)
-    texts = common.email_texts(args.n, args.seed)
-    prompts = [extractor.prompts.render(t) for t in texts]
+        engine, _ = harness.make_engine(adapters=adapters)
+    extractor = harness.served_extractor(engine, args)
+    texts = synthetic.email_texts(args.n, args.seed)
+    prompts = [extractor.method.prompts.render(t) for t in texts]
     routes = ["bench"] * len(texts) if adapters else None
 
     tok = AutoTokenizer.from_pretrained(model_path)
-    with common.stopwatch() as t:
+    with harness.stopwatch() as t:
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=getattr(torch, args.hf_dtype))
         if args.adapter:
             from peft import PeftModel
@@ -83,19 +86,19 @@ def main() -> None:
         return ids["input_ids"].shape[1], len(new), tok.decode(new, skip_special_tokens=True)
 
     # Warm both sides on a message outside the timed set (and compile/load the schema).
-    warm = extractor.prompts.render(common.email_texts(args.n + 1, args.seed)[-1])
-    with common.stopwatch() as t:
+    warm = extractor.method.prompts.render(synthetic.email_texts(args.n + 1, args.seed)[-1])
+    with harness.stopwatch() as t:
         seed_one(warm, 8)
     print(f"   seed warm-up (8 tokens): {t[0]:.1f} s", flush=True)
-    with common.stopwatch() as t:
-        extractor.extract_texts([common.email_texts(args.n + 1, args.seed)[-1]])
+    with harness.stopwatch() as t:
+        extractor.extract_texts([synthetic.email_texts(args.n + 1, args.seed)[-1]])
     print(f"   ours warm-up (1 message, schema compile or disk-cache load included): {t[0]:.1f} s", flush=True)
 
-    seed = common.Measure("seed: transformers generate, one at a time")
-    ours = common.Measure("ours: Extractor.extract_texts (vLLM batch)")
+    seed = harness.Measure("seed: transformers generate, one at a time")
+    ours = harness.Measure("ours: Extractor.extract_texts (vLLM batch)")
 
     def run_seed() -> None:
-        with common.stopwatch() as t:
+        with harness.stopwatch() as t:
             results = [seed_one(pr, args.max_tokens) for pr in prompts]
         seed.add(t[0], len(results), sum(r[0] for r in results), sum(r[1] for r in results),
                  sum(seed_parse(r[2]) is None for r in results))
@@ -103,7 +106,7 @@ def main() -> None:
 
     def run_ours() -> None:
         engine.llm.reset_prefix_cache()
-        with common.stopwatch() as t:
+        with harness.stopwatch() as t:
             results = extractor.extract_texts(texts, routes)
         ours.add_texts(t[0], results)
         ours.extra["entities"] = sum(len(r.entities) for r in results)
@@ -111,11 +114,11 @@ def main() -> None:
     for i in range(args.rounds):
         for side in ((run_seed, run_ours) if i % 2 == 0 else (run_ours, run_seed)):
             side()
-            print(f"   round {i} {side.__name__} done (load {common.load()})", flush=True)
+            print(f"   round {i} {side.__name__} done (load {machine.load()})", flush=True)
     seed.show()
     ours.show()
-    common.footer()
-    common.ratio_line("ours/seed messages per second", ours.msgs_per_s, seed.msgs_per_s,
+    machine.footer()
+    harness.ratio_line("ours/seed messages per second", ours.msgs_per_s, seed.msgs_per_s,
                       f"ours {ours.msgs_per_s:.3f} msg/s vs seed {seed.msgs_per_s:.3f} msg/s")
 
 

@@ -3,7 +3,7 @@
 Each :class:`HostileCase` builds its raw bytes, names the file it is written as (an mbox with an
 envelope line, or a bare ``.eml``) and says what must come out: a marker string that survives in
 the text or subject, a defect the message records, or the piece of an error reason.
-:func:`outcomes` runs one written file through ``sources.iter_path`` and ``mime.parse_message``.
+:func:`outcomes` runs one written file through ``sources.files.iter_path`` and ``mail.parse_message``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Literal
 
 from extractor.errors import MessageError
-from extractor.mime import MAX_CONTAINERS, MAX_HEADER_CHARS, MAX_LINES, MAX_PARTS, MAX_TEXT_CHARS, parse_message
+from extractor.mail import MAX_CONTAINERS, MAX_HEADER_CHARS, MAX_LINES, MAX_PARTS, MAX_TEXT_CHARS, parse_message
 from extractor.records import ErrorRecord, Message, RawMessage
-from extractor.sources import MAX_MESSAGE_BYTES, iter_path
+from extractor.sources.files import iter_path
+from extractor.sources.limits import MAX_MESSAGE_BYTES
 
 MARKER = "MARCATORE-7Q"
 """A word every case with a readable body puts in it; it must reach ``Message.text``."""

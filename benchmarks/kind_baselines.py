@@ -11,15 +11,16 @@ the last line is the tuned/zero-shot micro-F1 ratio on WN.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import _bootstrap  # noqa: F401  (the repository root on sys.path)
+
+from benchmarks import harness
 
 
 def main() -> None:
-    from extractor.runner import build_engine, prepare_model
+    harness.setup()
+    from extractor.serving import build_engine, prepare_model
     from extractor.settings import load_settings
     from schemas import load_schema
     from training.evaluate import EvalConfig, evaluate
@@ -35,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
 
     settings = load_settings()
-    fingerprint = load_schema("kind").fingerprint()
+    kind = load_schema("kind")
     args.out.mkdir(parents=True, exist_ok=True)
     reports: list[Path] = []
 
@@ -54,13 +55,13 @@ def main() -> None:
 
     shots = [int(s) for s in args.shots.split(",") if s]
     if shots:  # --shots "" evaluates only the adapter
-        base = prepare_model(args.model, (), merge=False, settings=settings, schema_fingerprint=fingerprint)
+        base = prepare_model(args.model, (), merge=False, settings=settings, schema=kind)
         engine = build_engine(base, EvalConfig(settings=settings))
         run_rows(engine, None, False, shots, "")
         del engine
     if args.adapter is not None:
         spec = f"kind={args.adapter}"
-        tuned = prepare_model(args.model, (spec,), merge=True, settings=settings, schema_fingerprint=fingerprint)
+        tuned = prepare_model(args.model, (spec,), merge=True, settings=settings, schema=kind)
         engine = build_engine(tuned, EvalConfig(settings=settings))
         run_rows(engine, spec, True, [0], "tuned")
     reports = sorted(set(reports) | set(args.out.glob(f"{args.model}-*.json")))

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from .adapters import Router
 from .errors import MessageError
+from .mail import dedup_key, header_entities, parse_message
 from .methods import Item, Method, TextResult, extract_all
-from .mime import dedup_key, header_entities, parse_message
 from .options import ExtractOptions
 from .records import Entity, ErrorRecord, Flush, Message, RawMessage
 from .sinks import JsonlSink

@@ -28,8 +28,12 @@ def modules(package: str) -> dict[str, Path]:
     return {module_name(p): p for p in sorted((REPO / package).rglob("*.py"))}
 
 
-def imports_of(path: Path, name: str) -> set[str]:
-    """Absolute names of every module ``path`` imports (relative imports resolved)."""
+def imports_of(path: Path, name: str, known: set[str] | None = None) -> set[str]:
+    """Absolute names of every module ``path`` imports (relative imports resolved).
+
+    ``from package import submodule`` depends on the submodule (when ``known`` lists it), not on
+    the package's ``__init__``; ``from package import name`` depends on the package.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     is_package = path.name == "__init__.py"
     out: set[str] = set()
@@ -44,8 +48,11 @@ def imports_of(path: Path, name: str) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            out.add(target)
-            out.update(f"{target}.{alias.name}" for alias in node.names)
+            subs = {f"{target}.{alias.name}" for alias in node.names}
+            found = subs & known if known is not None else set()
+            out.update(found)
+            if found != subs:
+                out.add(target)
     return out
 
 
@@ -53,7 +60,7 @@ def graph(package: str) -> dict[str, set[str]]:
     mods = modules(package)
     edges: dict[str, set[str]] = {}
     for name, path in mods.items():
-        deps = {m for m in imports_of(path, name) if m in mods and m != name}
+        deps = {m for m in imports_of(path, name, set(mods)) if m in mods and m != name}
         edges[name] = deps
     return edges
 

@@ -136,7 +136,7 @@ ENGINE_FLAGS = [
 @pytest.mark.parametrize("flag,expected", ENGINE_FLAGS)
 def test_engine_flags_reach_the_engine_config(fake_model, monkeypatch, flag, expected):
     """--eager and --loop-stop end up in EngineConfig (the engine itself is replaced: pure plumbing)."""
-    from extractor import runner
+    from extractor import serving
 
     seen = []
 
@@ -147,7 +147,7 @@ def test_engine_flags_reach_the_engine_config(fake_model, monkeypatch, flag, exp
         seen.append(config)
         raise Stop
 
-    monkeypatch.setattr(runner, "Engine", fake_engine)
+    monkeypatch.setattr(serving, "Engine", fake_engine)
     with pytest.raises(Stop):
         invoke(str(REPO / "examples" / "italian.mbox"), "--model", str(fake_model), "-q", *flag)
     assert [{k: getattr(c, k) for k in expected} for c in seen] == [expected]

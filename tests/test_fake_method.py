@@ -21,7 +21,7 @@ from extractor.methods import METHODS, build_method
 from extractor.pipeline import ExtractOptions, Extractor
 from extractor.records import RawMessage
 from extractor.sinks import JsonlSink
-from extractor.sources import iter_path
+from extractor.sources.files import iter_path
 from extractor.state import StateStore
 from extractor.validators import apply_validation
 from schemas import load_schema

@@ -3,7 +3,7 @@
 The cases (deep nesting, thousands of parts, a big attachment, huge headers and bodies, HTML
 bombs, quadratic-regex bait, a file with no line ends over the size limit, ...) are built in
 memory by :mod:`benchmarks.hostile_mail`, written to a temporary mbox or .eml file and read
-through ``sources.iter_path`` and ``mime.parse_message``. ``benchmarks/bench_mail_corpus.py``
+through ``sources.files.iter_path`` and ``mail.parse_message``. ``benchmarks/bench_mail_corpus.py``
 measures the same cases' time and peak memory.
 """
 
@@ -14,10 +14,17 @@ import time
 import pytest
 
 from benchmarks.hostile_mail import CASES, MARKER, HostileCase, outcomes
-from extractor import mime
 from extractor.errors import MessageError
-from extractor.mime import html_to_text, parse_message
-from extractor.quotes import strip_quotes
+from extractor.mail import (
+    MAX_HEADER_CHARS,
+    MAX_HEADER_PARAMS,
+    MAX_TEXT_CHARS,
+    html_to_text,
+    parse_message,
+    strip_quotes,
+)
+from extractor.mail.html import _strip_tags
+from extractor.mail.raw import parse_bytes
 from extractor.records import ErrorRecord, Message, RawMessage
 
 CASE_SECONDS = 20.0
@@ -45,10 +52,10 @@ def test_hostile_message_is_parsed_or_rejected_with_a_reason(case: HostileCase, 
         assert "\x00" not in result.text and "\r" not in result.text
     else:
         assert not result.text.strip(), result.text[:200]
-    assert len(result.text) <= mime.MAX_TEXT_CHARS
+    assert len(result.text) <= MAX_TEXT_CHARS
     if case.subject is not None:
         assert result.subject is not None and case.subject in result.subject, result.subject
-        assert len(result.subject) <= mime.MAX_HEADER_CHARS
+        assert len(result.subject) <= MAX_HEADER_CHARS
     if case.defect is not None:
         assert any(case.defect in d for d in result.defects), result.defects
 
@@ -69,36 +76,36 @@ def test_headers_only_message_keeps_its_headers() -> None:
 def test_html_to_text_and_its_fallback_are_linear(html: str) -> None:
     t0 = time.perf_counter()
     html_to_text(html)
-    mime._strip_tags(html)
+    _strip_tags(html)
     assert time.perf_counter() - t0 < CASE_SECONDS
 
 
 def test_tag_stripper_drops_hidden_elements_and_keeps_text() -> None:
     html = "<head><title>t</title></head><p>uno</p><script>x()</script><STYLE>p{}</STYLE >due<br>tre<script>resto"
-    assert mime._strip_tags(html).split() == ["uno", "due", "tre"]
+    assert _strip_tags(html).split() == ["uno", "due", "tre"]
 
 
 def test_strip_quotes_on_lines_that_all_look_like_reply_headers() -> None:
     lines = ["Da: Mario Rossi", "Inviato: lunedì", "On Mon, Jan 8, 2024 Mario wrote:", "-----", "> citato", ""]
-    text = "testo nuovo\n" + "\n".join(lines[i % len(lines)] for i in range(2 * mime.MAX_TEXT_CHARS // 16))
+    text = "testo nuovo\n" + "\n".join(lines[i % len(lines)] for i in range(2 * MAX_TEXT_CHARS // 16))
     t0 = time.perf_counter()
     assert strip_quotes(text) == "testo nuovo"
     assert time.perf_counter() - t0 < CASE_SECONDS
 
 
 def test_many_content_type_parameters_are_cut_at_parse_time() -> None:
-    params = "".join(f"; p{i}=1" for i in range(5 * mime.MAX_HEADER_PARAMS))
+    params = "".join(f"; p{i}=1" for i in range(5 * MAX_HEADER_PARAMS))
     data = f"From: a@example.it\nContent-Type: text/plain; charset=utf-8{params}\n\n{MARKER}\n".encode()
-    msg = mime._parse_bytes(data)
+    msg = parse_bytes(data)
     assert msg.get_content_charset() == "utf-8"
-    assert len(msg.get_params()) == mime.MAX_HEADER_PARAMS + 1  # the type, then the parameters kept
+    assert len(msg.get_params()) == MAX_HEADER_PARAMS + 1  # the type, then the parameters kept
     assert parse_message(RawMessage("t", "k", data)).text.strip() == MARKER
 
 
 def test_text_budget_skips_text_parts_past_it() -> None:
-    big = "parola " * (2 * mime.MAX_TEXT_CHARS // 7 + 1)
+    big = "parola " * (2 * MAX_TEXT_CHARS // 7 + 1)
     parts = "".join(f"--b\nContent-Type: text/plain\n\n{big if i == 0 else MARKER}\n" for i in range(3))
     data = f'From: a@example.it\nContent-Type: multipart/mixed; boundary="b"\n\n{parts}--b--\n'.encode()
     m = parse_message(RawMessage("t", "k", data))
-    assert len(m.text) == mime.MAX_TEXT_CHARS and MARKER not in m.text
+    assert len(m.text) == MAX_TEXT_CHARS and MARKER not in m.text
     assert any("text parts after the first" in d for d in m.defects), m.defects

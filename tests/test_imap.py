@@ -12,17 +12,12 @@ from pathlib import Path
 import pytest
 from imap_server import Account, DovecotServer, dovecot_binary, dovecot_server, imap_account, make_message
 
-from extractor.imap import (
-    PASSWORD_ENV,
-    Flush,
-    ImapError,
-    ImapOptions,
-    ImapSource,
-    iter_imap_spec,
-    message_id_of,
-    parse_imap_url,
-)
-from extractor.records import ErrorRecord, RawMessage
+from extractor.records import ErrorRecord, Flush, RawMessage
+from extractor.sources import open_source
+from extractor.sources.imap import PASSWORD_ENV, ImapError
+from extractor.sources.imap.options import ImapOptions
+from extractor.sources.imap.source import ImapSource, message_id_of
+from extractor.sources.imap.url import parse_imap_url
 from extractor.state import StateStore
 
 __all__ = ["dovecot_server", "imap_account"]  # fixtures imported from imap_server
@@ -330,21 +325,21 @@ def test_insecure_accepts_untrusted_certificate(imap_account: Account, state: St
     assert subjects(got) == ["tls"]
 
 
-def test_iter_sources_with_env_password(imap_account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
-    from extractor.sources import iter_sources
-
+def test_open_source_on_a_url_with_env_password(imap_account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
     imap_account.append("INBOX", make_message("via-sources"))
     monkeypatch.setenv(PASSWORD_ENV, imap_account.password)
     monkeypatch.setenv("SSL_CERT_FILE", str(imap_account.server.ca))  # default verified context
-    items = list(iter_sources([imap_account.url()]))
+    *items, last = open_source(imap_account.url()).iter_messages(None, threading.Event())
     assert subjects(items) == ["via-sources"]  # type: ignore[arg-type]
-    with_flush = list(iter_imap_spec(imap_account.url(), ImapOptions(ca_file=str(imap_account.server.ca)),
-                                     flush=True))
-    assert isinstance(with_flush[-1], Flush)
+    assert isinstance(last, Flush)
+    with_options = list(open_source(imap_account.url(), ImapOptions(ca_file=str(imap_account.server.ca)))
+                        .iter_messages(None))
+    assert subjects(with_options[:-1]) == ["via-sources"]  # type: ignore[arg-type]
+    assert isinstance(with_options[-1], Flush)
 
 
 def test_message_id_is_normalized_like_the_pipeline(imap_account: Account, state: StateStore) -> None:
-    """``message_id_of`` must give what the pipeline stores (mime's header value, whitespace folded)."""
+    """``message_id_of`` must give what the pipeline stores (the mail parser's header value, whitespace folded)."""
     imap_account.append("INBOX", make_message("mid", message_id="\r\n <abc.123@test.example>"))
     (item,), _ = one_pass(source(imap_account), state)
     assert isinstance(item, RawMessage)

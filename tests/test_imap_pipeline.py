@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from imap_server import Account, dovecot_server, imap_account, make_message
 
-from extractor.imap import PASSWORD_ENV
 from extractor.runner import RunConfig, run
 from extractor.settings import load_settings
+from extractor.sources.imap import PASSWORD_ENV
 
 __all__ = ["dovecot_server", "imap_account"]
 pytestmark = [pytest.mark.imap, pytest.mark.engine, pytest.mark.slow]

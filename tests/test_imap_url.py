@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from extractor import imap
 from extractor.errors import ConfigError, ExtractError, InputError
-from extractor.imap import (
-    PASSWORD_ENV,
-    ImapError,
-    ImapOptions,
-    ImapSource,
-    ImapTarget,
-    backoff_delay,
-    display_url,
-    parse_imap_url,
-    resolve_password,
-)
+from extractor.sources.imap import PASSWORD_ENV, ImapError, auth
+from extractor.sources.imap.auth import resolve_password
+from extractor.sources.imap.options import ImapOptions, backoff_delay
+from extractor.sources.imap.source import ImapSource
+from extractor.sources.imap.url import ImapTarget, display_url, parse_imap_url
 
 
 @pytest.mark.parametrize(
@@ -153,7 +146,7 @@ def test_password_prompt_only_on_a_tty(no_password_sources: Path, monkeypatch: p
         asked.append(prompt)
         return "typed"
 
-    monkeypatch.setattr(imap.getpass, "getpass", fake_getpass)
+    monkeypatch.setattr(auth.getpass, "getpass", fake_getpass)
     with pytest.raises(ImapError, match=f"no password.*{PASSWORD_ENV}.*netrc"):
         resolve_password(target)
     assert asked == []

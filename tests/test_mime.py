@@ -7,18 +7,18 @@ import time
 
 import pytest
 
-from extractor import mime
 from extractor.errors import MessageError
-from extractor.mime import (
+from extractor.mail import (
     BODY_PART_HEADER,
     MAX_TEXT_CHARS,
     decode_bytes,
     decode_header_value,
     dedup_key,
     header_entities,
+    limits,
     parse_message,
+    strip_quotes,
 )
-from extractor.quotes import strip_quotes
 from extractor.records import RawMessage
 
 
@@ -363,7 +363,7 @@ def test_pathological_structure_is_bounded(name: str, data: bytes) -> None:
 
 
 def test_depth_limit_walk(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mime, "MAX_DEPTH", 5)
+    monkeypatch.setattr(limits, "MAX_DEPTH", 5)
     m = parse_message(raw(_deep(20)))
     assert any("nesting deeper than 5" in d for d in m.defects)
     assert "in fondo" not in m.text

@@ -14,9 +14,9 @@ import pytest
 from data_emails import corpus_files, require_email, require_emails_dir
 
 from extractor.errors import MessageError
-from extractor.mime import BODY_PART_HEADER, header_entities, parse_message
+from extractor.mail import BODY_PART_HEADER, header_entities, parse_message
 from extractor.records import ErrorRecord, Message, RawMessage
-from extractor.sources import iter_path
+from extractor.sources.files import iter_path
 
 PER_MESSAGE_SECONDS = 5.0
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from extractor import sources
 from extractor.errors import InputError
 from extractor.records import ErrorRecord, RawMessage
-from extractor.sources import iter_mbox, iter_path
+from extractor.sources import files
+from extractor.sources.files import iter_mbox, iter_path
 
 MSG = b"From: a@b.it\nSubject: s%d\n\nbody %d\n>From here quoted\n"
 
@@ -97,13 +97,13 @@ def test_mbox_read_in_small_pieces_gives_the_same_messages(tmp_path, monkeypatch
     path = tmp_path / "box.mbox"
     path.write_bytes(data)
     whole = [(m.key, m.data) for m in iter_mbox(path)]
-    monkeypatch.setattr(sources, "READ_CHUNK_BYTES", 48)  # envelope lines fit, body lines come in pieces
+    monkeypatch.setattr(files, "READ_CHUNK_BYTES", 48)  # envelope lines fit, body lines come in pieces
     assert [(m.key, m.data) for m in iter_mbox(path)] == whole
     assert len(whole) == 3 and all(b"\nFrom quoted" in d for _, d in whole)
 
 
 def test_endless_first_envelope_line_is_skipped_not_read_as_headers(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "READ_CHUNK_BYTES", 16)
+    monkeypatch.setattr(files, "READ_CHUNK_BYTES", 16)
     path = tmp_path / "box.mbox"
     path.write_bytes(b"From " + b"x" * 100 + b"\nSubject: uno\n\ncorpo\n")
     (item,) = list(iter_mbox(path))
@@ -111,7 +111,7 @@ def test_endless_first_envelope_line_is_skipped_not_read_as_headers(tmp_path, mo
 
 
 def test_file_without_line_ends_over_the_limit_is_an_error_record(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "READ_CHUNK_BYTES", 64)
+    monkeypatch.setattr(files, "READ_CHUNK_BYTES", 64)
     path = tmp_path / "box.mbox"
     path.write_bytes(b"From a@b.it Mon Jan  1 00:00:00 2024\nSubject: x\n\n" + b"z" * 5000)
     (item,) = list(iter_mbox(path, max_bytes=1000))

@@ -14,9 +14,9 @@ import pytest
 from data_paths import shared_data_dir
 
 from extractor.errors import MessageError
-from extractor.mime import parse_message
+from extractor.mail import parse_message
 from extractor.records import ErrorRecord, Message, RawMessage
-from extractor.sources import iter_path
+from extractor.sources.files import iter_path
 
 pytestmark = pytest.mark.slow
 

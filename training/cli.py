@@ -54,9 +54,12 @@ QUANT_CHOICES = ("4bit", "8bit", "none")
 @click.option("--limit", type=click.IntRange(1), default=None, help="First N training examples only.")
 @click.option("--resume/--restart", default=None, help="Continue from the last checkpoint in OUT/checkpoints [default: resume].")
 @click.option("--keep-checkpoints", is_flag=True, default=None, help="Keep OUT/checkpoints after success.")
+@click.option("--method", type=click.Choice(["generative", "tokens"]), default="generative", show_default=True,
+              help="generative: LoRA on the prompt -> JSON completion; tokens: a bidirectional token classifier "
+                   "(is_causal off, BIO head + LoRA), served merged by vLLM's pooling runner.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
-          target_modules: str | None, quiet: bool, **kw: Any) -> None:
+          target_modules: str | None, quiet: bool, method: str, **kw: Any) -> None:
     """Fine-tune a LoRA adapter that `extract-entities --adapter NAME=OUT` can serve.
 
     \b
@@ -66,6 +69,9 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
     from extractor.errors import ExtractError
     from training.config import TrainConfig
 
+    if method == "tokens":
+        _train_tokens(config_file, eval_, format_, lora_rank, target_modules, quiet, kw)
+        return
     overrides = dict(kw, eval=eval_, format=format_, lora_rank=int(lora_rank) if lora_rank else None,
                      target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip())
                      if target_modules else None,
@@ -78,6 +84,40 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
         from training.trainer import train as run_training
 
         out = run_training(config)
+    except (ExtractError, FileNotFoundError) as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    except ValueError as exc:
+        raise click.ClickException(f"bad training data or option: {_one_line(exc)}") from None
+    click.echo(str(out))
+
+
+GENERATIVE_ONLY = ("format_", "shots", "quant", "eval_f1", "config_file")
+"""Options of the generative trainer that the token trainer has no use for."""
+
+
+def _train_tokens(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
+                  target_modules: str | None, quiet: bool, kw: dict[str, Any]) -> None:
+    from extractor.errors import ExtractError
+    from training.token_trainer import TokenTrainConfig, train_tokens
+
+    given = {"config_file": config_file, "format_": format_, **kw}
+    unused = [name.rstrip("_").replace("_", "-") for name in GENERATIVE_ONLY if given.get(name)]
+    if unused:
+        raise click.ClickException(f"--method tokens does not take --{', --'.join(unused)}")
+    if not kw.get("data"):
+        raise click.ClickException("--method tokens needs --data (e.g. kind:WN_train,kind:FIC_train)")
+    fields = {"model", "data", "out", "schema", "epochs", "max_steps", "lr", "batch_size", "grad_accum", "lora_alpha",
+              "lora_dropout", "max_seq_len", "eval_steps", "eval_limit", "early_stopping_patience", "seed", "limit",
+              "resume", "keep_checkpoints", "data_root"}
+    options = {k: v for k, v in kw.items() if k in fields and v is not None}
+    if eval_ is not None:
+        options["eval"] = eval_
+    if lora_rank:
+        options["lora_rank"] = int(lora_rank)
+    if target_modules:
+        options["target_modules"] = tuple(m.strip() for m in target_modules.split(",") if m.strip())
+    try:
+        out = train_tokens(TokenTrainConfig(progress=not quiet, **options))
     except (ExtractError, FileNotFoundError) as exc:
         raise click.ClickException(_one_line(exc)) from None
     except ValueError as exc:

@@ -18,6 +18,9 @@ from extractor.cli.options import EAGER_OPTION, LOOP_STOP_OPTION
 @click.option("-m", "--model", default="default", show_default=True,
               help="Registry alias, hub id or local folder ('none' with mailgold: the recognizers alone).")
 @click.option("--adapter", default=None, metavar="NAME=PATH", help="peft LoRA adapter to evaluate.")
+@click.option("--method", type=click.Choice(["generative", "tokens"]), default=None,
+              help="Extraction method [default: the adapter's (tokens for a token-classification adapter), "
+                   "else generative].")
 @click.option("--merge", is_flag=True, help="Serve the adapter merged into the base weights.")
 @click.option("--data", default="kind:WN_test", show_default=True,
               help="kind:WN_test, kind:FIC_test, wikineural:test, mailgold:FOLDER (our e-mail gold set, e.g. "

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.engine import Engine
-from extractor.methods import build_method
 from extractor.pipeline import ExtractOptions, Extractor, Summary
-from extractor.runner import build_engine, prepare_model, resolve_schema
+from extractor.serving import build_served_method, prepare_model, resolve_schema
 from extractor.settings import Settings, load_settings
 from training.data import load_dataset
 from training.examples import Example, Span
-from training.metrics import labels_of
+from training.metrics import labels_of, token_level_f1
 from training.report import Report, evaluate_predictions
 
 
@@ -39,6 +38,7 @@ class EvalConfig:
         eager: no torch.compile (faster start, slower tokens), see ``runner.EngineChoices``.
         loop_stop: end completions that repeat themselves, see ``extractor.engine.LoopStop``.
         recognizers: merge the exact recognizers' spans with the model's (pattern labels).
+        method: ``generative`` or ``tokens``; default the adapter's method, else generative.
         split: for ``mailgold:`` data, the split scored (``dev``, ``test`` or ``all``).
         keep_quotes: for ``mailgold:`` data, keep quoted reply history in the texts.
     """
@@ -57,6 +57,7 @@ class EvalConfig:
     loop_stop: bool = True
     batch_size: int = 256
     recognizers: bool = True
+    method: str | None = None
     prompt_labels: str = "all"
     split: str = "test"
     keep_quotes: bool = True
@@ -110,12 +111,10 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     schema = resolve_schema(schema_spec)
     adapters = (config.adapter,) if config.adapter else ()
     prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
-                             schema_fingerprint=schema.fingerprint())
-    if engine is None:
-        engine = build_engine(prepared, config)
+                             schema=schema, method=config.method)
     options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens,
-                             recognizers=config.recognizers)
-    method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
+                             recognizers=config.recognizers, batch_size=config.batch_size)
+    method, facts = build_served_method(prepared, config, options, engine)
     extractor = Extractor(method, options, model_name=prepared.name)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()
@@ -132,5 +131,6 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
         messages_per_s=summary.messages / seconds,
         tokens_per_s=(summary.prompt_tokens + summary.completion_tokens) / seconds,
         extra={"schema": schema.name, "decoding_backend": config.decoding_backend, "errors": summary.errors,
-               "seconds": round(seconds, 2), "stage_seconds": summary.stages},
+               "seconds": round(seconds, 2), "stage_seconds": summary.stages, **facts,
+               "token_level": token_level_f1(examples, predictions, labels)},
     )

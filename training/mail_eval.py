@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from extractor.engine import Engine
-from extractor.methods import build_method
 from extractor.pipeline import ExtractOptions, Extractor, Summary
 from extractor.records import Entity
-from extractor.runner import build_engine, prepare_model, resolve_schema
+from extractor.serving import build_served_method, prepare_model, resolve_schema
 from extractor.validators import apply_validation
 from training.mail_gold import MailGoldExample, entity_pairs, load_mail_gold, normalize, render_markdown, score_pairs
 
@@ -93,15 +92,14 @@ def evaluate_mail(config: Any, engine: Engine | None = None) -> MailReport:
     else:
         adapters = (config.adapter,) if config.adapter else ()
         prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
-                                 schema_fingerprint=schema.fingerprint())
-        engine = engine or build_engine(prepared, config)
-        method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
+                                 schema=schema, method=config.method)
+        method, facts = build_served_method(prepared, config, options, engine)
         extractor = Extractor(method, options, model_name=prepared.name)
         adapter_name = prepared.adapters[0].name if prepared.adapters else None
         results = extractor.extract_texts(texts, [adapter_name] * len(texts), summary)
         predictions = [[e for e in r.entities if e.grounded] for r in results]
         errors = sum(r.error is not None for r in results)
-        setup = {"model": prepared.name, "shots": config.shots,
+        setup = {"model": prepared.name, "method": facts["method"], "shots": config.shots,
                  "adapter": (prepared.merged and f"{prepared.merged} (merged)") or adapter_name or "-"}
     seconds = max(time.perf_counter() - t0, 1e-9)
     if schema.validated:

@@ -8,7 +8,7 @@ object a line::
      "notes": "optional"}
 
 :func:`load_mail_gold` reads the mailboxes through the tool's own path
-(:func:`extractor.sources.iter_path` then :func:`extractor.mime.parse_message`), so
+(:func:`extractor.sources.files.iter_path` then :func:`extractor.mail.parse_message`), so
 ``MailGoldExample.text`` is exactly the text the extractor sees, and joins the gold by
 Message-ID. Mailbox messages without a gold line are skipped.
 
@@ -134,9 +134,9 @@ def _mailboxes(folder: Path) -> list[Path]:
 def _read_messages(boxes: list[Path], keep_quotes: bool) -> dict[str, tuple[str, Path]]:
     """Message-ID -> (body text, mailbox), in mailbox order."""
     from extractor.errors import ExtractError
-    from extractor.mime import parse_message
+    from extractor.mail import parse_message
     from extractor.records import ErrorRecord
-    from extractor.sources import iter_path
+    from extractor.sources.files import iter_path
 
     texts: dict[str, tuple[str, Path]] = {}
     for box in boxes:

@@ -215,3 +215,45 @@ def per_domain(
 def labels_of(examples: Iterable[Example]) -> list[str]:
     """The sorted set of gold labels in ``examples`` (a default for ``labels``)."""
     return sorted({s.label for ex in examples for s in ex.spans})
+
+
+def _token_label(spans: Sequence[Span], start: int, end: int) -> str | None:
+    for span in spans:
+        if span.start < end and start < span.end:
+            return span.label
+    return None
+
+
+def token_level_f1(examples: Sequence[Example], predicted: Sequence[Sequence[Span]],
+                   labels: Iterable[str] | None = None) -> dict[str, Any] | None:
+    """Token-level micro and per-label P/R/F1 as NERMuD's official scorer counts them.
+
+    Each original token of the data set (``Example.token_offsets``) takes the label of the
+    span covering it, B-/I- prefixes dropped; a token is a true positive when gold and
+    prediction give it the same entity label. ``None`` when the examples carry no tokens.
+    """
+    keep = None if labels is None else set(labels)
+    counts: Counter[tuple[str, str]] = Counter()
+    seen = False
+    for ex, pred in zip(examples, predicted, strict=True):
+        if ex.token_offsets is None:
+            continue
+        seen = True
+        for start, end in ex.token_offsets:
+            gold, guess = _token_label(ex.spans, start, end), _token_label(pred, start, end)
+            if keep is not None:
+                gold = gold if gold in keep else None
+                guess = guess if guess in keep else None
+            if gold is not None and gold == guess:
+                counts[gold, "tp"] += 1
+                continue
+            if guess is not None:
+                counts[guess, "fp"] += 1
+            if gold is not None:
+                counts[gold, "fn"] += 1
+    if not seen:
+        return None
+    names = sorted(keep if keep is not None else {label for label, _ in counts})
+    per_label = {n: PRF(counts[n, "tp"], counts[n, "fp"], counts[n, "fn"]) for n in names}
+    micro = sum(per_label.values(), PRF())
+    return {"micro": micro.to_dict(), "per_label": {n: p.to_dict() for n, p in per_label.items()}}

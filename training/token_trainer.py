@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,16 +29,24 @@ from typing import Any
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
 from extractor.settings import Settings, load_settings
+from extractor.tokens.classifier import TokenClassifier
 from extractor.tokens.merge import METHOD
 from training.config import default_eval, default_schema
 from training.examples import Example
-from training.trainer import ADAPTER_FILES, CHECKPOINTS, check_labels, last_checkpoint, licence_note
-
-Echo = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+from training.runs import (
+    ADAPTER_FILES,
+    CHECKPOINTS,
+    Echo,
+    check_labels,
+    fast_bf16,
+    last_checkpoint,
+    licence_note,
+    stderr_echo,
+    step_of,
+    target_modules,
+    versions,
+)
+from training.token_rows import build_rows, score_examples
 
 
 def _specs(value: str | None) -> list[str]:
@@ -122,8 +129,9 @@ class TokenTrainConfig:
             set_("data_root", Path(self.data_root).expanduser())
         if self.save_steps is None:
             set_("save_steps", self.eval_steps)
-        if isinstance(self.target_modules, str):
-            set_("target_modules", (self.target_modules,))
+        if self.target_modules is not None:
+            mods = (self.target_modules,) if isinstance(self.target_modules, str) else self.target_modules
+            set_("target_modules", tuple(str(m) for m in mods))
         for name in ("batch_size", "grad_accum", "lora_rank", "lora_alpha", "eval_steps", "save_steps", "logging_steps"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1")
@@ -145,74 +153,10 @@ class TokenTrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-@dataclass
-class Rows:
-    """Tokenised windows: ``input_ids``, ``labels`` (-100 where not trained) and ``length`` columns."""
-
-    columns: dict[str, list[Any]]
-    skipped: int = 0
-
-    def __len__(self) -> int:
-        return len(self.columns["input_ids"])
-
-
-def build_rows(examples: Sequence[Example], tokenizer: Any, bio: Sequence[str], labels: Sequence[str],
-               max_seq_len: int, overlap: int) -> Rows:
-    """Windows of every example; spans with labels outside ``labels`` are tagged O, examples whose spans
-    do not fall on word boundaries (or overlap) are skipped and counted."""
-    from extractor.tokens.windows import labelled_windows
-
-    label2id = {b: i for i, b in enumerate(bio)}
-    keep = set(labels)
-    cols: dict[str, list[Any]] = {"input_ids": [], "labels": [], "length": []}
-    skipped = 0
-    for ex in examples:
-        spans = [(s.start, s.end, s.label) for s in ex.spans if s.label in keep]
-        try:
-            windows = labelled_windows(tokenizer, ex.text, spans, label2id, max_seq_len, overlap)
-        except ValueError:
-            skipped += 1
-            continue
-        for ids, labs in windows:
-            cols["input_ids"].append(ids)
-            cols["labels"].append(labs)
-            cols["length"].append(len(ids))
-    return Rows(cols, skipped)
-
-
-def score_examples(model: Any, tokenizer: Any, examples: Sequence[Example], labels: Sequence[str],
-                   max_seq_len: int, overlap: int, batch_tokens: int = 4096) -> dict[str, float]:
-    """Strict (and partial) micro P/R/F1 of ``model`` on ``examples`` through the transformers backend."""
-    from extractor.tokens.classifier import TokenClassifier
-    from training.examples import Span
-    from training.metrics import score
-
-    if not examples:
-        return {}
-    classifier = TokenClassifier.from_model(model, tokenizer, max_len=max_seq_len, overlap=overlap,
-                                            batch_tokens=batch_tokens)
-    predicted = classifier.extract_texts([ex.text for ex in examples])
-    pred = [[Span(e.start, e.end, e.label) for e in ents if e.start is not None and e.end is not None]
-            for ents in predicted]
-    scores = score([ex.spans for ex in examples], pred, labels)
-    strict = scores.strict.micro
-    return {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1,
-            "partial_f1": scores.partial.micro.f1, "examples": len(examples)}
-
-
 def _load(specs: str | None, root: Path | None, limit: int | None) -> list[Example]:
     from training.data import load_dataset
 
     return [ex for spec in _specs(specs) for ex in load_dataset(spec, root, limit)]
-
-
-def _fast_bf16() -> bool:
-    """bf16 weights where the hardware runs them fast: CUDA with bf16, CPUs with AVX-512 or AMX."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return torch.backends.cpu.get_cpu_capability().startswith(("AVX512", "AMX"))
 
 
 def _float32_head(peft_model: Any) -> None:
@@ -225,15 +169,37 @@ def _float32_head(peft_model: Any) -> None:
             module.register_forward_pre_hook(lambda mod, args: (args[0].to(mod.weight.dtype), *args[1:]))
 
 
-def _check_targets(model: Any, wanted: Sequence[str]) -> list[str]:
-    import torch
+class _Meter:
+    """Training throughput: optimiser steps, windows and real tokens per second, evaluation time left out."""
 
-    linear = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
-    missing = [m for m in wanted if m not in linear]
-    if missing:
-        raise ConfigError(f"LoRA target module(s) {', '.join(missing)} not in this model; its linear layers are "
-                          f"{', '.join(sorted(linear))}")
-    return list(wanted)
+    def __init__(self, grad_accum: int) -> None:
+        self.grad_accum = grad_accum
+        self.counts = [0, 0, 0]  # micro-batches, windows, tokens
+        self.paused = 0.0
+        self.start: tuple[float, list[int], float] | None = None
+        self.mark: tuple[float, list[int], float] | None = None
+
+    def add(self, windows: int, tokens: int) -> None:
+        if self.start is None:
+            self.start = self.mark = (time.perf_counter(), [0, 0, 0], 0.0)
+        for i, n in enumerate((1, windows, tokens)):
+            self.counts[i] += n
+
+    def _since(self, mark: tuple[float, list[int], float] | None) -> dict[str, float]:
+        t, counts, paused = mark or (time.perf_counter(), self.counts, self.paused)
+        dt = max(time.perf_counter() - t - (self.paused - paused), 1e-9)
+        d = [now - then for now, then in zip(self.counts, counts, strict=True)]
+        return {"steps_per_s": round(d[0] / self.grad_accum / dt, 4), "examples_per_s": round(d[1] / dt, 3),
+                "tokens_per_s": round(d[2] / dt, 1)}
+
+    def lap(self) -> dict[str, float]:
+        """Rates since the previous lap."""
+        rates = self._since(self.mark)
+        self.mark = (time.perf_counter(), list(self.counts), self.paused)
+        return rates
+
+    def total(self) -> dict[str, float]:
+        return self._since(self.start)
 
 
 def _make_trainer_class() -> type:
@@ -244,33 +210,16 @@ def _make_trainer_class() -> type:
         def __init__(self, *args: Any, f1: Callable[[Any], dict[str, float]], **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._f1 = f1
-            self._t0: float | None = None
-            self._seen = [0, 0, 0, 0.0]  # micro-batches, examples, tokens, seconds spent evaluating
-            self._last = list(self._seen)
-            self._last_t: float | None = None
+            self.meter = _Meter(self.args.gradient_accumulation_steps)
 
         def training_step(self, model: Any, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-            if self._t0 is None:
-                self._t0 = time.perf_counter()
-            self._seen[0] += 1
-            self._seen[1] += int(inputs["input_ids"].shape[0])
-            self._seen[2] += int(inputs["attention_mask"].sum()) if "attention_mask" in inputs else 0
+            mask = inputs.get("attention_mask")
+            self.meter.add(int(inputs["input_ids"].shape[0]), int(mask.sum()) if mask is not None else 0)
             return super().training_step(model, inputs, *args, **kwargs)
 
-        def throughput(self, since_start: bool = False) -> dict[str, float]:
-            """Optimiser steps, windows and real tokens per second of training (evaluation time left out)."""
-            now = time.perf_counter()
-            start = [0, 0, 0, 0.0] if since_start else self._last
-            t = self._last_t if self._last_t is not None and not since_start else (self._t0 or now)
-            dt = max(now - t - (self._seen[3] - start[3]), 1e-9)
-            steps = (self._seen[0] - start[0]) / self.args.gradient_accumulation_steps
-            return {"steps_per_s": round(steps / dt, 4), "examples_per_s": round((self._seen[1] - start[1]) / dt, 3),
-                    "tokens_per_s": round((self._seen[2] - start[2]) / dt, 1)}
-
         def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
-            if "loss" in logs and self._t0 is not None:
-                logs.update(self.throughput())
-                self._last, self._last_t = list(self._seen), time.perf_counter()
+            if "loss" in logs and self.meter.start is not None:
+                logs.update(self.meter.lap())
             super().log(logs, *args, **kwargs)
 
         def evaluation_loop(self, *args: Any, **kwargs: Any) -> Any:
@@ -279,13 +228,13 @@ def _make_trainer_class() -> type:
             output = super().evaluation_loop(*args, **kwargs)
             prefix = kwargs.get("metric_key_prefix", args[4] if len(args) > 4 else "eval")
             output.metrics.update({f"{prefix}_{k}": v for k, v in self._f1(self.model).items()})
-            self._seen[3] += time.perf_counter() - t
+            self.meter.paused += time.perf_counter() - t
             return output
 
     return TokenTrainer
 
 
-def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, echo: Echo = _stderr) -> Path:
+def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, echo: Echo = stderr_echo) -> Path:
     """Fine-tune a token-classification adapter as ``config`` says and return its folder (``config.out``).
 
     Raises :class:`~extractor.errors.ExtractError` subclasses for bad models/schemas,
@@ -325,6 +274,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         raise ConfigError(f"{resolved.name}: the token method needs a fast tokenizer (offset mappings)")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    tokenizer.padding_side = "right"  # positions 0.. on real tokens, as the serving backends give them
     train_rows = build_rows(train_examples, tokenizer, bio, labels, config.max_seq_len, config.overlap)
     eval_rows = build_rows(eval_examples, tokenizer, bio, labels, config.max_seq_len, config.overlap)
     for name, rows in (("training", train_rows), ("dev", eval_rows)):
@@ -334,21 +284,24 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         raise ValueError("no training example left after tokenisation")
     has_eval = len(eval_rows) > 0
 
-    bf16 = _fast_bf16()
+    bf16 = fast_bf16()
     try:
         model = load_token_model(resolved.path, "bfloat16" if bf16 else "float32", new_head=True, num_labels=len(bio),
                                  id2label=dict(enumerate(bio)), label2id={b: i for i, b in enumerate(bio)})
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load model {resolved.name} from {resolved.path} for token classification: "
                           f"{exc}") from exc
-    targets = _check_targets(model, config.target_modules or resolved.lora_targets)
+    targets = target_modules(model, config.target_modules or resolved.lora_targets)
     lora = LoraConfig(task_type="TOKEN_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
                       lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
     model = get_peft_model(model, lora)
     _float32_head(model)
 
     def dev_scores(live_model: Any, examples: Sequence[Example] = eval_examples) -> dict[str, float]:
-        return score_examples(live_model, tokenizer, examples, labels, config.max_seq_len, config.overlap)
+        """Through the transformers backend on the live (peft) model, windows as in training."""
+        classifier = TokenClassifier.from_model(live_model, tokenizer, max_len=config.max_seq_len,
+                                                overlap=config.overlap, batch_tokens=4096)
+        return score_examples(classifier, examples, labels)
 
     ckpt_dir = out / CHECKPOINTS
     resume_from = last_checkpoint(ckpt_dir) if config.resume else None
@@ -389,7 +342,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         if not bars_were_off:
             enable_progress_bars()
     state = trainer.state
-    throughput = trainer.throughput(since_start=True)
+    throughput = trainer.meter.total()
     metrics: dict[str, Any] = {"train_loss": result.training_loss}
     if has_eval:
         metrics["best_eval_f1"] = state.best_metric
@@ -420,7 +373,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         "data": config.data, "eval_data": config.eval or None, "test_data": config.test or None,
         "limit": config.limit, "n_train": len(train_examples), "n_train_windows": len(train_rows),
         "n_eval": len(eval_examples), "skipped": train_rows.skipped,
-        "steps": state.global_step, "best_step": _step_of(state.best_model_checkpoint),
+        "steps": state.global_step, "best_step": step_of(state.best_model_checkpoint),
         "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
         "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
@@ -430,7 +383,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
         "throughput": throughput,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": _versions(),
+        "versions": versions(),
     }
     note = licence_note(*_specs(config.data), *_specs(config.eval), *_specs(config.test))
     if note:
@@ -442,20 +395,3 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
          f"{throughput['examples_per_s']} examples/s" +
          (f", dev F1 {metrics['dev_f1']:.4f})" if has_eval else ")"))
     return out
-
-
-def _step_of(checkpoint: str | None) -> int | None:
-    step = Path(checkpoint).name.rpartition("-")[2] if checkpoint else ""
-    return int(step) if step.isdigit() else None
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for pkg in ("torch", "transformers", "peft"):
-        try:
-            found[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return found

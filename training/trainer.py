@@ -19,8 +19,7 @@ import dataclasses
 import gc
 import json
 import shutil
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,19 +33,20 @@ from extractor.settings import Settings, load_settings
 from training.config import TrainConfig
 from training.examples import Example
 from training.formats import Pair, to_pair
-
-CHECKPOINTS = "checkpoints"
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-LICENCE_NOTES = {
-    "kind": "KIND annotations: CC BY-NC 4.0; adapter for non-commercial use",
-    "wikineural": "WikiNEuRal: CC BY-NC-SA 4.0; adapter for non-commercial use",
-}
-
-Echo = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+from training.runs import (
+    ADAPTER_FILES,
+    CHECKPOINTS,
+    Echo,
+    check_labels,
+    cpu_has_fast_bf16,
+    last_checkpoint,
+    licence_note,
+    stderr_echo,
+    step_of,
+    target_modules,
+    versions,
+    write_metadata,
+)
 
 
 def effective_quant(requested: str, cuda: bool) -> tuple[str, str | None]:
@@ -57,16 +57,6 @@ def effective_quant(requested: str, cuda: bool) -> tuple[str, str | None]:
         f"--quant {requested} needs CUDA and bitsandbytes; no CUDA device here, so the base model is loaded "
         "unquantised (fp32 on CPU). The adapter is the same kind either way."
     )
-
-
-def licence_note(*specs: str | None) -> str | None:
-    """The licence line for adapters trained on non-commercial data (KIND, WikiNEuRal), else None."""
-    notes = []
-    for spec in specs:
-        name = (spec or "").partition(":")[0]
-        if name in LICENCE_NOTES and LICENCE_NOTES[name] not in notes:
-            notes.append(LICENCE_NOTES[name])
-    return "; ".join(notes) or None
 
 
 def tokenize_pair(tokenizer: Any, prompt: str, completion: str) -> tuple[list[int], list[int]]:
@@ -124,48 +114,6 @@ def make_pairs(examples: Sequence[Example], fmt: str, builder: PromptBuilder | N
     return [to_pair(fmt, ex, builder, labels, max_entities) for ex in examples]
 
 
-def check_labels(examples: Sequence[Example], schema_labels: Sequence[str], schema_name: str) -> list[str]:
-    """Data labels the schema does not know (they are left out of the targets); error when none is known."""
-    data_labels = sorted({s.label for ex in examples for s in ex.spans})
-    unknown = [lab for lab in data_labels if lab not in schema_labels]
-    if data_labels and len(unknown) == len(data_labels):
-        raise ConfigError(f"none of the data's labels ({', '.join(data_labels)}) is in schema {schema_name} "
-                          f"({', '.join(schema_labels)}): pass --schema with a matching schema")
-    return unknown
-
-
-def last_checkpoint(folder: Path) -> Path | None:
-    """The newest ``checkpoint-N`` folder under ``folder`` that holds a trainer state, if any."""
-    if not folder.is_dir():
-        return None
-    found = []
-    for child in folder.iterdir():
-        name, _, step = child.name.partition("-")
-        if name == "checkpoint" and step.isdigit() and (child / "trainer_state.json").is_file():
-            found.append((int(step), child))
-    return max(found)[1] if found else None
-
-
-def _target_modules(model: Any, wanted: Sequence[str]) -> list[str]:
-    """``wanted`` if every name matches a linear layer of ``model``; a clear error otherwise."""
-    import torch
-
-    linear = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)}
-    linear |= {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
-               if type(mod).__name__ in ("Linear4bit", "Linear8bitLt")}
-    missing = [m for m in wanted if m not in linear]
-    if missing:
-        raise ConfigError(f"LoRA target module(s) {', '.join(missing)} not in this model; its linear layers are "
-                          f"{', '.join(sorted(linear))}")
-    return list(wanted)
-
-
-def _cpu_has_fast_bf16() -> bool:
-    import torch
-
-    return torch.backends.cpu.get_cpu_capability().startswith(("AVX512", "AMX"))
-
-
 def _load_model(resolved: ResolvedModel, quant: str, cuda: bool, gradient_checkpointing: bool) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
@@ -192,7 +140,7 @@ def _load_model(resolved: ResolvedModel, quant: str, cuda: bool, gradient_checkp
     else:
         # bf16 on CPUs with AVX-512 (about 5x faster per step than fp32 here); LoRA weights stay
         # fp32 (peft's autocast_adapter_dtype).
-        kwargs["dtype"] = torch.bfloat16 if _cpu_has_fast_bf16() else torch.float32
+        kwargs["dtype"] = torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
     try:
         model = AutoModelForCausalLM.from_pretrained(resolved.path, **kwargs)
     except OSError as exc:
@@ -223,23 +171,11 @@ def _clear_adapter(out: Path) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("torch", "transformers", "peft", "trl"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
 def _round(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
-def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _stderr) -> Path:
+def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = stderr_echo) -> Path:
     """Fine-tune a LoRA adapter as ``config`` says and return its folder (``config.out``).
 
     Raises :class:`~extractor.errors.ExtractError` subclasses for bad models/schemas/options,
@@ -291,7 +227,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
     if len(tokenizer) > vocab:
         raise ConfigError(f"{resolved.name}: the tokenizer has {len(tokenizer)} tokens but the model only {vocab} "
                           "embeddings; refusing to resize (vLLM serves LoRA on the base vocabulary)")
-    targets = _target_modules(model, config.target_modules or resolved.lora_targets)
+    targets = target_modules(model, config.target_modules or resolved.lora_targets)
 
     builder = PromptBuilder(schema, config.shots, resolved.prompt_format, tokenizer) if config.format == "json" else None
     train_rows = build_rows(make_pairs(train_examples, config.format, builder, labels, schema.max_entities),
@@ -401,7 +337,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
         "n_eval": len(eval_rows),
         "skipped_long": train_rows.skipped_long,
         "steps": state.global_step,
-        "best_step": _step_of(state.best_model_checkpoint),
+        "best_step": step_of(state.best_model_checkpoint),
         "epochs": round(state.epoch or 0.0, 4),
         "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                  "target_modules": targets},
@@ -413,18 +349,18 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = _s
         "seed": config.seed,
         "metrics": _round(metrics),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": _versions(),
+        "versions": versions(),
     }
     note = licence_note(config.data, config.eval)
     if note:
         metadata["licence"] = note
-    _write_metadata(out, metadata)
+    write_metadata(out, metadata)
 
     del trainer, model
     _free_accelerator()
     if config.eval_f1 and config.eval:
         metadata["metrics"].update(_f1(config, out, settings))
-        _write_metadata(out, metadata)
+        write_metadata(out, metadata)
     if not config.keep_checkpoints and ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
     echo(f"adapter written to {out} ({state.global_step} steps, " +
@@ -440,16 +376,6 @@ def _check_completion_only(dataset: Any, rows: Rows) -> None:
     if labels != expected:
         raise RuntimeError("trl did not build completion-only labels from completion_mask (trl version change?); "
                            "refusing to train on the prompt")
-
-
-def _step_of(checkpoint: str | None) -> int | None:
-    """``.../checkpoint-40`` -> 40 (the checkpoint whose weights were kept, with early stopping)."""
-    step = Path(checkpoint).name.rpartition("-")[2] if checkpoint else ""
-    return int(step) if step.isdigit() else None
-
-
-def _write_metadata(out: Path, metadata: dict[str, Any]) -> None:
-    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _f1(config: TrainConfig, out: Path, settings: Settings) -> dict[str, Any]:

@@ -20,7 +20,7 @@ their check characters with python-stdnum (``make_cf``/``make_piva``/``make_iban
 
 Gold follows /work/shared/ANNOTATION.md (docs: examples/gold/README.md): a set of (text, label)
 pairs per message, each distinct surface string once per label, exactly as written in the body
-the project's MIME path decodes (``extractor.mime.parse_message(raw, keep_quotes=True).text``),
+the project's MIME path decodes (``extractor.mail.parse_message(raw, keep_quotes=True).text``),
 quoted history and signatures included. Each message's gold block is one pair a line:
 ``LABEL text`` (``LABEL! text`` for an invalid identifier). ``not_entities`` lists look-alikes
 that are deliberately not annotated (REA, SDI, order numbers, PEC message identifiers, foreign
@@ -31,7 +31,7 @@ Split: the first 15 messages in mbox order are ``dev`` (for tuning rules and pro
 
 The build is deterministic (fixed dates, Message-IDs and MIME boundaries, no clock, no
 randomness): rerunning it reproduces both files byte for byte. After writing, it re-reads the
-mbox through ``extractor.sources.iter_path`` + ``extractor.mime.parse_message`` and fails when a
+mbox through ``extractor.sources.files.iter_path`` + ``extractor.mail.parse_message`` and fails when a
 gold string is not a substring of its message text, an identifier's ``valid`` flag disagrees
 with python-stdnum, or an e-mail address, IBAN, codice fiscale, 11-digit number, amount, date
 or phone-number look-alike in the text is neither annotated nor listed in ``not_entities``.
@@ -2829,7 +2829,7 @@ def render_mbox() -> bytes:
         when = parsedate_to_datetime(mail.date).astimezone(UTC)
         envelope = f"From {_address(mail.sender)} {when:%a %b} {when.day:2d} {when:%H:%M:%S %Y}\n"
         out.write(envelope.encode("ascii"))
-        out.write(_FROM_LINE.sub(rb">\1", data))  # mboxrd quoting; extractor.sources undoes one level
+        out.write(_FROM_LINE.sub(rb">\1", data))  # mboxrd quoting; extractor.sources.files undoes one level
         out.write(b"\n")
     return out.getvalue()
 
@@ -2900,9 +2900,9 @@ def verify(mbox: Path) -> list[str]:
     """Parse ``mbox`` with the project's mail path and check every message's gold against it."""
     sys.path.insert(0, str(REPO))
     from extractor import validators
-    from extractor.mime import parse_message
+    from extractor.mail import parse_message
     from extractor.records import ErrorRecord
-    from extractor.sources import iter_path
+    from extractor.sources.files import iter_path
 
     errors: list[str] = []
     parsed = []
@@ -2989,7 +2989,7 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print(f"{len(errors)} problems", file=sys.stderr)
         return 1
-    print(f"{MBOX.name}: {len(MAILS)} messages, {len(mbox)} bytes; {GOLD.name}: verified against extractor.mime")
+    print(f"{MBOX.name}: {len(MAILS)} messages, {len(mbox)} bytes; {GOLD.name}: verified against extractor.mail")
     return 0
 
 

@@ -19,6 +19,9 @@ from .options import EAGER_OPTION, LOOP_STOP_OPTION
 @click.option("--adapter", "adapters", multiple=True, metavar="NAME=PATH", help="peft LoRA folder (repeatable).")
 @click.option("--route", "routes", multiple=True, metavar="PATTERN=NAME",
               help="Glob on folder/file picking the adapter (NAME 'base' = none). First match wins.")
+@click.option("--method", type=click.Choice(["generative", "tokens"]), default=None,
+              help="Extraction method [default: the adapter's (tokens for a token-classification adapter), "
+                   "else generative].")
 @click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
 @click.option("--schema", default=None, help="Built-in name (italian_email, kind), JSON Schema file, or module:Class.")
 @click.option("--shots", default=2, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples in the prompt.")

@@ -32,6 +32,12 @@ def _generative(**kw: Any) -> Method:
     return GenerativeMethod(kw["engine"], kw["options"], kw.get("prompt_format", "chat"))
 
 
+def _tokens(**kw: Any) -> Method:
+    from .tokens import TokenMethod
+
+    return TokenMethod(kw["classifier"], kw["options"])
+
+
 def _fake(**kw: Any) -> Method:
     from .fake import FakeMethod
 
@@ -41,6 +47,8 @@ def _fake(**kw: Any) -> Method:
 METHODS: dict[str, MethodSpec] = {
     "generative": MethodSpec("generative", True, _generative,
                              "prompt + vLLM generation constrained to the schema's JSON, parsed and grounded"),
+    "tokens": MethodSpec("tokens", False, _tokens,
+                         "a bidirectional decoder with a BIO head (LoRA, merged) tags every token: exact spans"),
     "fake": MethodSpec("fake", False, _fake, "scripted (surface, label) answers, grounded like the generative one"),
 }
 """Method name -> spec. The registry is data; :func:`build_method` is the one place it is read."""

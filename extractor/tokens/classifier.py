@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from extractor.adapters import Adapter
 from extractor.errors import ConfigError, EngineError
 from extractor.records import Entity
 
@@ -126,6 +128,7 @@ class TokenClassifier:
             backend, self.fallback_reason = open_backend(config, _pad_id(tokenizer))
         self.backend = backend
         self._frame = special_frame(tokenizer)
+        log.info("token classifier on %s: %s backend, %d classes", config.model, backend.name, len(self.labels))
 
     @classmethod
     def from_model(cls, model: Any, tokenizer: Any, *, max_len: int = 512, overlap: int = 64,
@@ -136,6 +139,17 @@ class TokenClassifier:
                                    batch_tokens=batch_tokens)
         backend = TransformersBackend(model, _pad_id(tokenizer), batch_tokens)
         return cls(config, backend=backend, tokenizer=tokenizer, labels=bio_id2label(model.config))
+
+    @classmethod
+    def for_adapter(cls, adapter: Adapter, base_path: str, cache_dir: Path, **options: Any) -> TokenClassifier:
+        """Serve a trained token adapter: merged into ``base_path`` (cached under ``cache_dir``), windows of the
+        length it was trained with unless ``options`` (:class:`TokenEngineConfig` fields) say otherwise."""
+        from .merge import merge_token_adapter
+
+        merged = merge_token_adapter(base_path, adapter, cache_dir)
+        defaults = {k: adapter.metadata[m] for k, m in (("max_len", "max_seq_len"), ("overlap", "overlap"))
+                    if isinstance(adapter.metadata.get(m), int)}
+        return cls(TokenEngineConfig(model=str(merged), **{**defaults, **options}))
 
     @property
     def backend_name(self) -> str:

@@ -1,26 +1,25 @@
-"""Message sources: mbox, Maildir, .eml files and directories, streamed one message at a time.
+"""Message files: mbox, Maildir, single messages (.eml) and directories of them, streamed.
 
-Every source yields :class:`RawMessage` (or :class:`ErrorRecord` for what it cannot read)
-and never holds a whole mailbox in memory: at most one message of :data:`MAX_MESSAGE_BYTES`
-(larger ones become error records without being kept), read in lines or pieces of at most
-:data:`READ_CHUNK_BYTES`. The limits on parsing one message are in :mod:`extractor.mime`.
-IMAP sources live in :mod:`extractor.imap`.
+A file source never holds a whole mailbox in memory: at most one message of
+:data:`~extractor.sources.limits.MAX_MESSAGE_BYTES` (larger ones become error records without
+being kept), read in lines or pieces of at most :data:`~extractor.sources.limits.READ_CHUNK_BYTES`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import InputError
-from .records import ErrorRecord, RawMessage
+from ..errors import InputError
+from ..records import ErrorRecord, RawMessage
+from .limits import MAX_MESSAGE_BYTES, READ_CHUNK_BYTES
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-"""Messages larger than this become error records instead of being read into memory."""
-READ_CHUNK_BYTES = 1024 * 1024
-"""mbox files are read a line at a time, and lines longer than this in pieces of this size."""
+if TYPE_CHECKING:
+    from ..state import StateStore
 
 _MBOX_FROM = b"From "
 _BOM = b"\xef\xbb\xbf"
@@ -33,10 +32,6 @@ Linear on any line: the address's local part stops at the first ``@`` (``\\S+@\\
 quadratically over a line of ``a@a@a@...``)."""
 _HEADER = re.compile(rb"^[!-9;-~]+:")
 """A header line (RFC 5322 field name then a colon)."""
-
-
-def is_imap_url(spec: str) -> bool:
-    return spec.startswith(("imap://", "imaps://"))
 
 
 def looks_like_mbox(path: Path) -> bool:
@@ -199,12 +194,40 @@ def _iter_file(path: Path, max_bytes: int) -> Iterator[RawMessage | ErrorRecord]
         yield _read_file(path, str(path), "file", None, max_bytes)
 
 
-def iter_sources(specs: Iterable[str], max_bytes: int = MAX_MESSAGE_BYTES) -> Iterator[RawMessage | ErrorRecord]:
-    """Messages from every input the user named, in order. IMAP URLs go to :mod:`extractor.imap`."""
-    for spec in specs:
-        if is_imap_url(spec):
-            from .imap import iter_imap_spec
+class FileSource:
+    """A path named on the command line: an mbox, a Maildir, a message file or a directory of them."""
 
-            yield from iter_imap_spec(spec)
-        else:
-            yield from iter_path(Path(spec).expanduser(), max_bytes)
+    live = False
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.path = Path(spec).expanduser()
+
+    def __repr__(self) -> str:
+        return f"FileSource({self.spec!r})"
+
+    def check(self) -> None:
+        """Raise :class:`InputError` for a missing path or one without a single message."""
+        path = self.path
+        if not path.exists():
+            raise InputError(f"{self.spec}: no such file or directory")
+        if (path.is_file() and path.stat().st_size == 0) or next(iter_path(path), None) is None:
+            raise InputError(f"{self.spec}: no messages found (empty mailbox or folder)")
+
+    def count(self, stop: threading.Event | None = None) -> int | None:
+        """The number of items :meth:`iter_messages` yields (by reading them); ``None`` once ``stop`` is set."""
+        n = 0
+        for _ in iter_path(self.path):
+            if stop is not None and stop.is_set():
+                return None
+            n += 1
+        return n
+
+    def iter_messages(
+        self, state: StateStore | None = None, stop: threading.Event | None = None
+    ) -> Iterator[RawMessage | ErrorRecord]:
+        """The messages under the path, in order; ends early once ``stop`` is set. ``state`` is not used."""
+        for item in iter_path(self.path):
+            if stop is not None and stop.is_set():  # SIGTERM/SIGINT: finish the batch in hand, keep the state
+                return
+            yield item

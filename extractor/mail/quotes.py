@@ -28,8 +28,8 @@ import functools
 import re
 from collections.abc import Iterator
 
-MAX_PROBE_LINE = 300
-"""Lines are cut to this many characters for header matching (longer lines are never headers)."""
+from . import limits
+
 _BLANKS_IN_HEADER_BLOCK = 2
 """Blank lines tolerated between the fields of one header block."""
 
@@ -73,7 +73,7 @@ def _probe_lines(lines: list[str]) -> list[str]:
 
     Blanking the rest keeps the library's backtracking regexes linear on long texts.
     """
-    probe = [line.strip()[:MAX_PROBE_LINE] for line in lines]
+    probe = [line.strip()[: limits.MAX_PROBE_LINE] for line in lines]
     keep = [bool(_CANDIDATE.search(p)) for p in probe]
     for i in range(len(probe) - 1):
         if keep[i + 1] and _ATTRIBUTION_END.search(probe[i + 1]):
@@ -199,7 +199,7 @@ def strip_quotes(text: str, lang_hint: str = "it") -> str:
     Line ends must already be ``\\n``. Returns ``text`` itself when nothing is quoted.
     """
     lines = text.split("\n")
-    raw_probe = [line.strip()[:MAX_PROBE_LINE] for line in lines]
+    raw_probe = [line.strip()[: limits.MAX_PROBE_LINE] for line in lines]
     probe = _probe_lines(lines)
     spans = sorted(set(_library_spans(probe, _languages(lang_hint))) | set(_own_spans(raw_probe)))
     cut, dropped = len(lines), set()

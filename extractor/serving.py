@@ -1,0 +1,151 @@
+"""From a model choice to a ready method: resolve the model and adapters, pick the method, start its engine.
+
+One place for what ``extract``, ``evaluate`` and the mail-gold evaluation share. The method is
+``--method`` when given, else the adapter's (``method: tokens`` in its metadata), else generative.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from schemas import EntitySchema, SchemaError, load_schema
+
+from .adapters import Adapter, check_compatible, load_adapter, parse_pairs
+from .engine import Engine, EngineConfig, LoopStop
+from .errors import ConfigError
+from .methods import Method, build_method
+from .models import resolve_model
+from .options import ExtractOptions
+from .settings import Settings
+
+
+@dataclass
+class PreparedModel:
+    """The resolved base model, its adapters, and the method that will serve them."""
+
+    name: str
+    path: str
+    prompt_format: str
+    adapters: tuple[Adapter, ...]
+    merged: str | None
+    method: str = "generative"
+    base_path: str | None = None
+
+
+class EngineChoices(Protocol):
+    """The engine options of a run's config (``RunConfig``, ``training.evaluate.EvalConfig``).
+
+    ``eager`` skips torch.compile: the engine starts in a third of the time on CPU and runs
+    a little slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
+    ``loop_stop`` ends completions that repeat themselves (:class:`extractor.engine.LoopStop`).
+    """
+
+    @property
+    def decoding_backend(self) -> str: ...
+    @property
+    def max_model_len(self) -> int: ...
+    @property
+    def eager(self) -> bool: ...
+    @property
+    def loop_stop(self) -> bool: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+def resolve_schema(spec: str | None) -> EntitySchema:
+    try:
+        return load_schema(spec)
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _method_of(requested: str | None, adapters: tuple[Adapter, ...]) -> str:
+    declared = {a.metadata.get("method", "generative") for a in adapters}
+    if len(declared) > 1:
+        raise ConfigError("adapters of different methods (tokens and generative) cannot be served in one run")
+    method = requested or (declared.pop() if declared else "generative")
+    if declared and method not in declared:
+        raise ConfigError(f"--method {method} cannot serve adapters trained for the {declared.pop()} method")
+    return method
+
+
+def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: bool, settings: Settings,
+                  schema: EntitySchema, method: str | None = None) -> PreparedModel:
+    """Resolve the model and adapters; merge one adapter into the base when asked (always for tokens)."""
+    model = resolve_model(model_name, settings)
+    adapters = tuple(load_adapter(n, p) for n, p in parse_pairs(adapter_specs, "--adapter"))
+    names = [a.name for a in adapters]
+    if len(set(names)) != len(names):
+        raise ConfigError("--adapter names must be unique")
+    chosen = _method_of(method, adapters)
+    if chosen == "tokens":
+        if len(adapters) != 1:
+            raise ConfigError("the tokens method serves exactly one token-classification adapter: pass one --adapter")
+        adapter = adapters[0]
+        check_compatible(adapter, model, None)
+        missing = sorted(set(adapter.metadata.get("entity_labels", ())) - set(schema.labels))
+        if missing:
+            raise ConfigError(f"adapter {adapter.name} tags {', '.join(missing)}, which schema {schema.name} lacks: "
+                              f"pass --schema {adapter.metadata.get('schema', 'kind')}")
+        return PreparedModel(model.name, model.path, model.prompt_format, adapters, adapter.name, "tokens", model.path)
+    for adapter in adapters:
+        check_compatible(adapter, model, schema.fingerprint())
+    if merge:
+        if len(adapters) != 1:
+            raise ConfigError("--merge serves exactly one adapter merged into the base; pass one --adapter")
+        from .merge import merge_adapter
+
+        path = merge_adapter(model.path, adapters[0], settings.cache_dir)
+        return PreparedModel(model.name, str(path), model.prompt_format, (), adapters[0].name)
+    return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
+
+
+def build_engine(prepared: PreparedModel, config: EngineChoices) -> Engine:
+    """The generative method's engine: base model plus every adapter, schema-constrained decoding."""
+    return Engine(EngineConfig(
+        model=prepared.path,
+        adapters=prepared.adapters,
+        decoding_backend=config.decoding_backend,
+        max_model_len=config.max_model_len,
+        kv_cache_bytes=config.settings.kv_cache_bytes,
+        cache_dir=config.settings.cache_dir,
+        enforce_eager=config.eager,
+        loop_stop=LoopStop() if config.loop_stop else None,
+    ))
+
+
+def build_served_method(prepared: PreparedModel, config: EngineChoices, options: ExtractOptions,
+                        engine: Engine | None = None,
+                        notify: Callable[[str], None] | None = None) -> tuple[Method, dict[str, str]]:
+    """The method that serves ``prepared``, its engine started; and what to list in the summary."""
+    say = notify or (lambda note: None)
+    t0 = time.perf_counter()
+    if prepared.method == "tokens":
+        from .tokens import TokenClassifier
+
+        say(f"starting the token classifier on {prepared.adapters[0].path} (merged into {prepared.name} once, cached)")
+        classifier = TokenClassifier.for_adapter(prepared.adapters[0], prepared.base_path or prepared.path,
+                                                 config.settings.cache_dir, enforce_eager=config.eager)
+        say(f"token classifier ready in {time.perf_counter() - t0:.0f} s ({classifier.backend_name})")
+        facts = {"method": "tokens", "backend": classifier.backend_name}
+        return build_method("tokens", classifier=classifier, options=options), facts
+    if engine is None:
+        say(engine_start_note(config, prepared.path))
+        engine = build_engine(prepared, config)
+        say(f"engine ready in {time.perf_counter() - t0:.0f} s")
+    method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
+    return method, {"method": "generative", "backend": "vllm"}
+
+
+def engine_start_note(config: Any, model_path: str) -> str:
+    """What the engine start is doing, for a person waiting on it."""
+    if config.eager:
+        return f"starting the engine on {model_path} (--eager: no compilation, about 30 s)"
+    compiled = config.settings.vllm_cache_dir / "torch_compile_cache"
+    if compiled.is_dir() and any(compiled.iterdir()):
+        return f"starting the engine on {model_path} (reusing the compiled model, about a minute)"
+    return (f"starting the engine on {model_path}: compiling the model, first run on this machine only, "
+            "about 3 minutes (--eager skips it for small jobs)")

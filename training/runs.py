@@ -1,0 +1,114 @@
+"""What every training run shares: checkpoints, licence notes, label checks, LoRA targets, metadata.
+
+Used by the generative trainer (:mod:`training.trainer`) and the token-classification trainer
+(:mod:`training.token_trainer`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from extractor.adapters import METADATA_FILE
+from extractor.errors import ConfigError
+from training.examples import Example
+
+CHECKPOINTS = "checkpoints"
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+LICENCE_NOTES = {
+    "kind": "KIND annotations: CC BY-NC 4.0; adapter for non-commercial use",
+    "wikineural": "WikiNEuRal: CC BY-NC-SA 4.0; adapter for non-commercial use",
+}
+
+Echo = Callable[[str], None]
+
+
+def stderr_echo(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def licence_note(*specs: str | None) -> str | None:
+    """The licence line for adapters trained on non-commercial data (KIND, WikiNEuRal), else None."""
+    notes = []
+    for spec in specs:
+        name = (spec or "").partition(":")[0]
+        if name in LICENCE_NOTES and LICENCE_NOTES[name] not in notes:
+            notes.append(LICENCE_NOTES[name])
+    return "; ".join(notes) or None
+
+
+def check_labels(examples: Sequence[Example], schema_labels: Sequence[str], schema_name: str) -> list[str]:
+    """Data labels the schema does not know (they are left out of the targets); error when none is known."""
+    data_labels = sorted({s.label for ex in examples for s in ex.spans})
+    unknown = [lab for lab in data_labels if lab not in schema_labels]
+    if data_labels and len(unknown) == len(data_labels):
+        raise ConfigError(f"none of the data's labels ({', '.join(data_labels)}) is in schema {schema_name} "
+                          f"({', '.join(schema_labels)}): pass --schema with a matching schema")
+    return unknown
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The newest ``checkpoint-N`` folder under ``folder`` that holds a trainer state, if any."""
+    if not folder.is_dir():
+        return None
+    found = []
+    for child in folder.iterdir():
+        name, _, step = child.name.partition("-")
+        if name == "checkpoint" and step.isdigit() and (child / "trainer_state.json").is_file():
+            found.append((int(step), child))
+    return max(found)[1] if found else None
+
+
+def target_modules(model: Any, wanted: Sequence[str]) -> list[str]:
+    """``wanted`` if every name matches a linear layer of ``model``; a clear error otherwise."""
+    import torch
+
+    linear = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)}
+    linear |= {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+               if type(mod).__name__ in ("Linear4bit", "Linear8bitLt")}
+    missing = [m for m in wanted if m not in linear]
+    if missing:
+        raise ConfigError(f"LoRA target module(s) {', '.join(missing)} not in this model; its linear layers are "
+                          f"{', '.join(sorted(linear))}")
+    return list(wanted)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True on CPUs that run bf16 fast (AVX-512 or AMX)."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability().startswith(("AVX512", "AMX"))
+
+
+def fast_bf16() -> bool:
+    """bf16 weights where the hardware runs them fast: CUDA with bf16, CPUs with AVX-512 or AMX."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return cpu_has_fast_bf16()
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("torch", "transformers", "peft", "trl"):  # those installed are listed
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def step_of(checkpoint: str | None) -> int | None:
+    """``.../checkpoint-40`` -> 40 (the checkpoint whose weights were kept, with early stopping)."""
+    step = Path(checkpoint).name.rpartition("-")[2] if checkpoint else ""
+    return int(step) if step.isdigit() else None
+
+
+def write_metadata(out: Path, metadata: dict[str, Any]) -> None:
+    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
