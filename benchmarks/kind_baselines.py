@@ -20,6 +20,7 @@ from benchmarks import harness
 
 def main() -> None:
     harness.setup()
+    from extractor.config import EngineOptions
     from extractor.serving import build_engine, prepare_model
     from extractor.settings import load_settings
     from schemas import load_schema
@@ -56,13 +57,13 @@ def main() -> None:
     shots = [int(s) for s in args.shots.split(",") if s]
     if shots:  # --shots "" evaluates only the adapter
         base = prepare_model(args.model, (), merge=False, settings=settings, schema=kind)
-        engine = build_engine(base, EvalConfig(settings=settings))
+        engine = build_engine(base, EngineOptions(), settings)
         run_rows(engine, None, False, shots, "")
         del engine
     if args.adapter is not None:
         spec = f"kind={args.adapter}"
         tuned = prepare_model(args.model, (spec,), merge=True, settings=settings, schema=kind)
-        engine = build_engine(tuned, EvalConfig(settings=settings))
+        engine = build_engine(tuned, EngineOptions(), settings)
         run_rows(engine, spec, True, [0], "tuned")
     reports = sorted(set(reports) | set(args.out.glob(f"{args.model}-*.json")))
     table = build_leaderboard(reports)

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .adapters import Adapter
@@ -33,6 +34,31 @@ def merged_model_dir(base_path: str, adapter: Adapter, cache_dir: Path) -> Path:
     return cache_dir / "merged" / f"{adapter.name}-{base_key}-{_weights_hash(adapter)}"
 
 
+def build_once(target: Path, what: str, build: Callable[[Path], None]) -> Path:
+    """``target`` (a model folder), built by ``build(work_dir)`` on first use, atomically and under a lock.
+
+    Concurrent callers wait for the first; a crash mid-build leaves no half-written ``target``.
+    """
+    if (target / "config.json").is_file():
+        return target
+    from filelock import FileLock
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / "config.json").is_file():
+            return target
+        log.warning("%s (once)", what)
+        work = Path(tempfile.mkdtemp(prefix=".merge-", dir=target.parent))
+        try:
+            build(work)
+            if target.exists():
+                shutil.rmtree(target)
+            work.replace(target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
 def merge_adapter(base_path: str, adapter: Adapter, cache_dir: Path) -> Path:
     """Return a folder with ``adapter`` merged into ``base_path``; builds it on first use."""
     target = merged_model_dir(base_path, adapter, cache_dir)
@@ -40,25 +66,15 @@ def merge_adapter(base_path: str, adapter: Adapter, cache_dir: Path) -> Path:
         return target
     if not Path(base_path).is_dir():
         raise ConfigError(f"--merge needs local base weights; {base_path} is not a folder")
-    import torch
-    from filelock import FileLock
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if (target / "config.json").is_file():
-            return target
-        log.warning("merging adapter %s into %s (once)", adapter.name, base_path)
-        work = Path(tempfile.mkdtemp(prefix=".merge-", dir=target.parent))
-        try:
-            base = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.bfloat16)
-            merged = PeftModel.from_pretrained(base, str(adapter.path)).merge_and_unload()
-            merged.save_pretrained(str(work), safe_serialization=True)
-            AutoTokenizer.from_pretrained(base_path).save_pretrained(str(work))
-            if target.exists():
-                shutil.rmtree(target)
-            work.replace(target)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return target
+    def build(work: Path) -> None:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        base = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.bfloat16)
+        merged = PeftModel.from_pretrained(base, str(adapter.path)).merge_and_unload()
+        merged.save_pretrained(str(work), safe_serialization=True)
+        AutoTokenizer.from_pretrained(base_path).save_pretrained(str(work))
+
+    return build_once(target, f"merging adapter {adapter.name} into {base_path}", build)

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from .adapters import Router, parse_pairs
+from .config import EngineOptions
 from .engine import Engine
 from .errors import InputError
 from .pipeline import ExtractOptions, Extractor, Summary
@@ -38,15 +39,11 @@ class RunConfig:
     merge: bool = False
     schema: str | None = None
     shots: int = 2
-    decoding_backend: str = "outlines"
     output: Path | None = None
     errors: Path | None = None
     restart: bool = False
     batch_size: int = 64
     max_tokens: int = 512
-    max_model_len: int = 4096
-    eager: bool = False
-    loop_stop: bool = True
     keep_ungrounded: bool = False
     keep_quotes: bool = False
     header_entities: bool = False
@@ -60,6 +57,7 @@ class RunConfig:
     insecure: bool = False
     ca_file: Path | None = None
     mark_seen: bool = False
+    engine: EngineOptions = field(default_factory=EngineOptions)
     settings: Settings = field(default_factory=load_settings)
 
 
@@ -149,7 +147,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         from .validators import apply_validation
 
         validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
-    method, facts = build_served_method(prepared, config, options, engine, notify)
+    method, facts = build_served_method(prepared, config.engine, config.settings, options, engine, notify)
     extractor = Extractor(method, options, model_name=prepared.name,
                           router=router, validator=validator, merged_adapter=prepared.merged)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from schemas import EntitySchema, SchemaError, load_schema
 
 from .adapters import Adapter, check_compatible, load_adapter, parse_pairs
+from .config import EngineOptions
 from .engine import Engine, EngineConfig, LoopStop
 from .errors import ConfigError
 from .methods import Method, build_method
@@ -33,26 +33,6 @@ class PreparedModel:
     merged: str | None
     method: str = "generative"
     base_path: str | None = None
-
-
-class EngineChoices(Protocol):
-    """The engine options of a run's config (``RunConfig``, ``training.evaluate.EvalConfig``).
-
-    ``eager`` skips torch.compile: the engine starts in a third of the time on CPU and runs
-    a little slower per token (benchmarks/RESULTS.md), the better trade for a few dozen messages.
-    ``loop_stop`` ends completions that repeat themselves (:class:`extractor.engine.LoopStop`).
-    """
-
-    @property
-    def decoding_backend(self) -> str: ...
-    @property
-    def max_model_len(self) -> int: ...
-    @property
-    def eager(self) -> bool: ...
-    @property
-    def loop_stop(self) -> bool: ...
-    @property
-    def settings(self) -> Settings: ...
 
 
 def resolve_schema(spec: str | None) -> EntitySchema:
@@ -103,22 +83,22 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
     return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
 
 
-def build_engine(prepared: PreparedModel, config: EngineChoices) -> Engine:
+def build_engine(prepared: PreparedModel, options: EngineOptions, settings: Settings) -> Engine:
     """The generative method's engine: base model plus every adapter, schema-constrained decoding."""
     return Engine(EngineConfig(
         model=prepared.path,
         adapters=prepared.adapters,
-        decoding_backend=config.decoding_backend,
-        max_model_len=config.max_model_len,
-        kv_cache_bytes=config.settings.kv_cache_bytes,
-        cache_dir=config.settings.cache_dir,
-        enforce_eager=config.eager,
-        loop_stop=LoopStop() if config.loop_stop else None,
+        decoding_backend=options.decoding_backend,
+        max_model_len=options.max_model_len,
+        kv_cache_bytes=settings.kv_cache_bytes,
+        cache_dir=settings.cache_dir,
+        enforce_eager=options.eager,
+        loop_stop=LoopStop() if options.loop_stop else None,
     ))
 
 
-def build_served_method(prepared: PreparedModel, config: EngineChoices, options: ExtractOptions,
-                        engine: Engine | None = None,
+def build_served_method(prepared: PreparedModel, engine_options: EngineOptions, settings: Settings,
+                        options: ExtractOptions, engine: Engine | None = None,
                         notify: Callable[[str], None] | None = None) -> tuple[Method, dict[str, str]]:
     """The method that serves ``prepared``, its engine started; and what to list in the summary."""
     say = notify or (lambda note: None)
@@ -128,23 +108,23 @@ def build_served_method(prepared: PreparedModel, config: EngineChoices, options:
 
         say(f"starting the token classifier on {prepared.adapters[0].path} (merged into {prepared.name} once, cached)")
         classifier = TokenClassifier.for_adapter(prepared.adapters[0], prepared.base_path or prepared.path,
-                                                 config.settings.cache_dir, enforce_eager=config.eager)
+                                                 settings.cache_dir, enforce_eager=engine_options.eager)
         say(f"token classifier ready in {time.perf_counter() - t0:.0f} s ({classifier.backend_name})")
         facts = {"method": "tokens", "backend": classifier.backend_name}
         return build_method("tokens", classifier=classifier, options=options), facts
     if engine is None:
-        say(engine_start_note(config, prepared.path))
-        engine = build_engine(prepared, config)
+        say(engine_start_note(engine_options, settings, prepared.path))
+        engine = build_engine(prepared, engine_options, settings)
         say(f"engine ready in {time.perf_counter() - t0:.0f} s")
     method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
     return method, {"method": "generative", "backend": "vllm"}
 
 
-def engine_start_note(config: Any, model_path: str) -> str:
+def engine_start_note(options: EngineOptions, settings: Settings, model_path: str) -> str:
     """What the engine start is doing, for a person waiting on it."""
-    if config.eager:
+    if options.eager:
         return f"starting the engine on {model_path} (--eager: no compilation, about 30 s)"
-    compiled = config.settings.vllm_cache_dir / "torch_compile_cache"
+    compiled = settings.vllm_cache_dir / "torch_compile_cache"
     if compiled.is_dir() and any(compiled.iterdir()):
         return f"starting the engine on {model_path} (reusing the compiled model, about a minute)"
     return (f"starting the engine on {model_path}: compiling the model, first run on this machine only, "

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import hostile_mail
+from extractor.config import EngineOptions
 from extractor.runner import RunConfig, run
 from extractor.settings import load_settings
 from schemas import load_schema
@@ -48,7 +49,7 @@ def outputs(out: Path) -> tuple[list[dict], list[dict]]:
 
 def run_folder(tiny_model: Path, engine, folder: Path, out: Path, **kw):
     cfg = RunConfig(inputs=(str(folder),), model=str(tiny_model), output=out, shots=0, max_tokens=96,
-                    max_model_len=2048, progress=False, settings=load_settings(),
+                    engine=EngineOptions(max_model_len=2048), progress=False, settings=load_settings(),
                     adapters=tuple(f"{n}={p}" for n, p in kw.pop("adapters").items()), **kw)
     return run(cfg, engine=engine)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from imap_server import Account, dovecot_server, imap_account, make_message
 
+from extractor.config import EngineOptions
 from extractor.runner import RunConfig, run
 from extractor.settings import load_settings
 from extractor.sources.imap import PASSWORD_ENV
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.imap, pytest.mark.engine, pytest.mark.slow]
 
 def config(account: Account, tiny_model: Path, tiny_adapters: dict[str, Path], out: Path, **kw) -> RunConfig:
     return RunConfig(inputs=(account.url("INBOX"),), model=str(tiny_model), output=out, shots=0, max_tokens=96,
-                     max_model_len=2048, progress=False, ca_file=account.server.ca,
+                     engine=EngineOptions(max_model_len=2048), progress=False, ca_file=account.server.ca,
                      adapters=tuple(f"{n}={p}" for n, p in tiny_adapters.items()), settings=load_settings(), **kw)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.config import EngineOptions
 from extractor.runner import RunConfig, run
 from extractor.settings import load_settings
 
@@ -42,7 +43,7 @@ def maildir_with_pec(tmp_path: Path) -> Path:
 def config(tiny_model: Path, tiny_adapters: dict[str, Path], inputs: list[Path], out: Path, **kw) -> RunConfig:
     adapters = tuple(f"{n}={p}" for n, p in tiny_adapters.items())
     return RunConfig(inputs=tuple(map(str, inputs)), model=str(tiny_model), adapters=adapters, output=out,
-                     shots=0, max_tokens=160, max_model_len=2048, progress=False, settings=load_settings(), **kw)
+                     shots=0, max_tokens=160, engine=EngineOptions(max_model_len=2048), progress=False, settings=load_settings(), **kw)
 
 
 def test_records_errors_routing_and_offsets(engine, tiny_model, tiny_adapters, maildir_with_pec, tmp_path):
@@ -101,7 +102,7 @@ def test_stdout_output_without_text(engine, tiny_model, tiny_adapters, tmp_path,
     src = tmp_path / "one.eml"
     src.write_bytes(b"From: a@b.it\nSubject: prova\nMessage-ID: <x@y>\n\nCiao Mario Rossi da Milano.\n")
     cfg = RunConfig(inputs=(str(src),), model=str(tiny_model), adapters=tuple(f"{n}={p}" for n, p in tiny_adapters.items()),
-                    shots=0, max_tokens=160, max_model_len=2048, progress=False, include_text=False,
+                    shots=0, max_tokens=160, engine=EngineOptions(max_model_len=2048), progress=False, include_text=False,
                     settings=load_settings())
     summary = run(cfg, engine=engine)
     captured = capsys.readouterr()

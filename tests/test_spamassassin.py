@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from data_paths import shared_data_dir
 
+from benchmarks.hostile_mail import outcomes
 from extractor.errors import MessageError
-from extractor.mail import parse_message
-from extractor.records import ErrorRecord, Message, RawMessage
-from extractor.sources.files import iter_path
+from extractor.records import ErrorRecord, Message
 
 pytestmark = pytest.mark.slow
 
@@ -52,17 +51,7 @@ def _name(path: Path) -> str:
 
 def _parse(path: Path) -> tuple[list[Outcome], float]:
     t0 = time.perf_counter()
-    out: list[Outcome] = []
-    for item in iter_path(path):
-        if isinstance(item, ErrorRecord):
-            out.append(item)
-            continue
-        assert isinstance(item, RawMessage)
-        try:
-            out.append(parse_message(item))
-        except MessageError as exc:
-            out.append(exc)
-    return out, time.perf_counter() - t0
+    return outcomes(path), time.perf_counter() - t0
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from extractor.cli.options import EAGER_OPTION, LOOP_STOP_OPTION
+from extractor.cli.options import options_of
+from extractor.config import EngineOptions, take
 
 
 @click.command()
@@ -38,11 +39,8 @@ from extractor.cli.options import EAGER_OPTION, LOOP_STOP_OPTION
 @click.option("--shots", default=0, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples.")
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N examples.")
 @click.option("--schema", default=None, help="Schema to prompt with (default: the adapter's, else italian_email).")
-@click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
-              show_default=True)
 @click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))
-@EAGER_OPTION
-@LOOP_STOP_OPTION
+@options_of(EngineOptions)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
 def evaluate(output: Path | None, recognizers: str, **kw: Any) -> None:
@@ -51,7 +49,7 @@ def evaluate(output: Path | None, recognizers: str, **kw: Any) -> None:
     from training.evaluate import evaluate as run_evaluation
     from training.mail_eval import evaluate_mail, is_mail_gold
 
-    config = EvalConfig(recognizers=recognizers == "on", **kw)
+    config = EvalConfig(recognizers=recognizers == "on", engine=take(EngineOptions, kw), **kw)
     try:
         report = evaluate_mail(config) if is_mail_gold(config.data) else run_evaluation(config)
     except FileNotFoundError as exc:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractor.config import EngineOptions
 from extractor.engine import Engine
 from extractor.pipeline import ExtractOptions, Extractor, Summary
 from extractor.serving import build_served_method, prepare_model, resolve_schema
@@ -35,8 +36,7 @@ class EvalConfig:
         limit: first N examples only (same subset for every row of a comparison).
         schema: schema to prompt with; default: the adapter's, else ``italian_email``. Only
             labels the dataset has are scored.
-        eager: no torch.compile (faster start, slower tokens), see ``runner.EngineChoices``.
-        loop_stop: end completions that repeat themselves, see ``extractor.engine.LoopStop``.
+        engine: how the engine is started (:class:`extractor.config.EngineOptions`).
         recognizers: merge the exact recognizers' spans with the model's (pattern labels).
         method: ``generative`` or ``tokens``; default the adapter's method, else generative.
         split: for ``mailgold:`` data, the split scored (``dev``, ``test`` or ``all``).
@@ -50,11 +50,7 @@ class EvalConfig:
     shots: int = 0
     limit: int | None = None
     schema: str | None = None
-    decoding_backend: str = "outlines"
     max_tokens: int = 384
-    max_model_len: int = 4096
-    eager: bool = False
-    loop_stop: bool = True
     batch_size: int = 256
     recognizers: bool = True
     method: str | None = None
@@ -62,6 +58,7 @@ class EvalConfig:
     split: str = "test"
     keep_quotes: bool = True
     data_root: Path | None = None
+    engine: EngineOptions = field(default_factory=EngineOptions)
     settings: Settings = field(default_factory=load_settings)
 
 
@@ -114,7 +111,7 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
                              schema=schema, method=config.method)
     options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens,
                              recognizers=config.recognizers, batch_size=config.batch_size)
-    method, facts = build_served_method(prepared, config, options, engine)
+    method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)
     extractor = Extractor(method, options, model_name=prepared.name)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()
@@ -130,7 +127,7 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
         data=config.data + (f"[:{config.limit}]" if config.limit else ""),
         messages_per_s=summary.messages / seconds,
         tokens_per_s=(summary.prompt_tokens + summary.completion_tokens) / seconds,
-        extra={"schema": schema.name, "decoding_backend": config.decoding_backend, "errors": summary.errors,
+        extra={"schema": schema.name, "decoding_backend": config.engine.decoding_backend, "errors": summary.errors,
                "seconds": round(seconds, 2), "stage_seconds": summary.stages, **facts,
                "token_level": token_level_f1(examples, predictions, labels)},
     )

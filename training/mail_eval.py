@@ -93,7 +93,7 @@ def evaluate_mail(config: Any, engine: Engine | None = None) -> MailReport:
         adapters = (config.adapter,) if config.adapter else ()
         prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
                                  schema=schema, method=config.method)
-        method, facts = build_served_method(prepared, config, options, engine)
+        method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)
         extractor = Extractor(method, options, model_name=prepared.name)
         adapter_name = prepared.adapters[0].name if prepared.adapters else None
         results = extractor.extract_texts(texts, [adapter_name] * len(texts), summary)

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from .options import EAGER_OPTION, LOOP_STOP_OPTION
+from ..config import EngineOptions, take
+from .options import options_of
 
 
 @click.command()
@@ -25,8 +26,6 @@ from .options import EAGER_OPTION, LOOP_STOP_OPTION
 @click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
 @click.option("--schema", default=None, help="Built-in name (italian_email, kind), JSON Schema file, or module:Class.")
 @click.option("--shots", default=2, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples in the prompt.")
-@click.option("--decoding-backend", type=click.Choice(["outlines", "xgrammar", "guidance"]), default="outlines",
-              show_default=True, help="vLLM structured-outputs backend for JSON-schema decoding.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL output (default stdout).")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Error records (default OUTPUT.errors.jsonl, or stderr).")
@@ -34,9 +33,7 @@ from .options import EAGER_OPTION, LOOP_STOP_OPTION
               help="Skip messages already in OUTPUT, or start over.")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1), help="Messages per engine pass.")
 @click.option("--max-tokens", default=512, show_default=True, type=click.IntRange(16), help="Bound on each completion.")
-@click.option("--max-model-len", default=4096, show_default=True, type=click.IntRange(256), help="Context per sequence.")
-@EAGER_OPTION
-@LOOP_STOP_OPTION
+@options_of(EngineOptions)
 @click.option("--keep-ungrounded", is_flag=True, help="Keep entities not found in the text, flagged.")
 @click.option("--keep-quotes", is_flag=True, help="Keep quoted reply history in the text.")
 @click.option("--header-entities", is_flag=True, help="Add From/To/Cc names and addresses as entities.")
@@ -60,8 +57,10 @@ def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[st
     """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
     from ..runner import RunConfig, errors_path_of, run
 
+    engine = take(EngineOptions, kw)
     config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
-                       include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", **kw)
+                       include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", engine=engine,
+                       **kw)
     stop = threading.Event()
     _install_stop_handlers(stop)
     notify = None if quiet else (lambda note: click.echo(note, err=True))

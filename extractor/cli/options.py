@@ -1,12 +1,33 @@
-"""Click options shared by the commands that start an engine (``extract``, ``evaluate``)."""
+"""Click options built from the option groups' field metadata (``extractor.config``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import MISSING, fields
+from typing import Any
+
 import click
 
-EAGER_OPTION = click.option(
-    "--eager", is_flag=True,
-    help="Skip torch.compile: ~3x faster engine start on CPU, 10-15% slower per token (small jobs).")
-LOOP_STOP_OPTION = click.option(
-    "--loop-stop/--no-loop-stop", default=True, show_default=True,
-    help="End a completion that keeps repeating the same entities instead of running it to --max-tokens.")
+
+def options_of(cls: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator adding one click option per field of ``cls`` that declares its flag."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for f in reversed(fields(cls)):
+            spec = f.metadata.get("cli")
+            if spec is None:
+                continue
+            default = f.default if f.default is not MISSING else None
+            kw: dict[str, Any] = {"default": default, "show_default": True, "help": spec["help"]}
+            flag = spec["flag"]
+            if "choices" in spec:
+                kw["type"] = click.Choice(list(spec["choices"]))
+            elif "min" in spec:
+                kw["type"] = click.IntRange(spec["min"])
+            elif isinstance(default, bool) and "/" not in flag:
+                kw["is_flag"] = True
+                kw.pop("show_default")
+            command = click.option(flag, f.name, **kw)(command)
+        return command
+
+    return decorate

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 
 from extractor.adapters import Adapter
 from extractor.errors import ConfigError
+from extractor.merge import build_once
 
 log = logging.getLogger(__name__)
 
@@ -65,36 +64,26 @@ def merge_token_adapter(base_path: str, adapter: Adapter, cache_dir: Path) -> Pa
     if not Path(base_path).is_dir():
         raise ConfigError(f"merging a token adapter needs local base weights; {base_path} is not a folder")
     labels = adapter_labels(adapter)
-    import torch
-    from filelock import FileLock
-    from peft import PeftModel
-    from transformers import AutoConfig, AutoTokenizer
 
-    from .backends import load_token_model
+    def build(work: Path) -> None:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoConfig, AutoTokenizer
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if (target / "config.json").is_file():
-            return target
-        log.warning("merging token adapter %s into %s (once)", adapter.name, base_path)
-        work = Path(tempfile.mkdtemp(prefix=".merge-", dir=target.parent))
-        try:
-            base_config = AutoConfig.from_pretrained(base_path)
-            save_dtype = getattr(base_config, "dtype", None) or getattr(base_config, "torch_dtype", None)
-            base = load_token_model(base_path, "float32", new_head=True, num_labels=len(labels),
-                                    id2label=dict(enumerate(labels)), label2id={lab: i for i, lab in enumerate(labels)})
-            merged = PeftModel.from_pretrained(base, str(adapter.path)).merge_and_unload()
-            merged.config.is_causal = False
-            if isinstance(save_dtype, str):
-                save_dtype = getattr(torch, save_dtype, None)
-            if isinstance(save_dtype, torch.dtype):
-                merged = merged.to(save_dtype)
-            merged.save_pretrained(str(work), safe_serialization=True)
-            tok_src = adapter.path if (adapter.path / "tokenizer_config.json").is_file() else Path(base_path)
-            AutoTokenizer.from_pretrained(str(tok_src)).save_pretrained(str(work))
-            if target.exists():
-                shutil.rmtree(target)
-            work.replace(target)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    return target
+        from .backends import load_token_model
+
+        base_config = AutoConfig.from_pretrained(base_path)
+        save_dtype = getattr(base_config, "dtype", None) or getattr(base_config, "torch_dtype", None)
+        base = load_token_model(base_path, "float32", new_head=True, num_labels=len(labels),
+                                id2label=dict(enumerate(labels)), label2id={lab: i for i, lab in enumerate(labels)})
+        merged = PeftModel.from_pretrained(base, str(adapter.path)).merge_and_unload()
+        merged.config.is_causal = False
+        if isinstance(save_dtype, str):
+            save_dtype = getattr(torch, save_dtype, None)
+        if isinstance(save_dtype, torch.dtype):
+            merged = merged.to(save_dtype)
+        merged.save_pretrained(str(work), safe_serialization=True)
+        tok_src = adapter.path if (adapter.path / "tokenizer_config.json").is_file() else Path(base_path)
+        AutoTokenizer.from_pretrained(str(tok_src)).save_pretrained(str(work))
+
+    return build_once(target, f"merging token adapter {adapter.name} into {base_path}", build)
