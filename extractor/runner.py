@@ -52,12 +52,8 @@ class RunConfig:
     recognizers: bool = True
     include_text: bool = True
     progress: bool = True
-    watch: bool = False
-    interval: float = 60.0
-    insecure: bool = False
-    ca_file: Path | None = None
-    mark_seen: bool = False
     engine: EngineOptions = field(default_factory=EngineOptions)
+    imap: ImapOptions = field(default_factory=ImapOptions)
     settings: Settings = field(default_factory=load_settings)
 
 
@@ -89,10 +85,8 @@ def check_inputs(inputs: tuple[str, ...]) -> None:
 
 def iter_inputs(config: RunConfig, state: StateStore | None, stop: threading.Event) -> Iterator[RawMessage | ErrorRecord | Flush]:
     """Raw messages from every input in order; each source ends soon after ``stop`` is set."""
-    imap = ImapOptions(insecure=config.insecure, ca_file=config.ca_file, watch=config.watch,
-                       interval=config.interval, mark_seen=config.mark_seen)
     for spec in config.inputs:
-        yield from open_source(spec, imap).iter_messages(state, stop)
+        yield from open_source(spec, config.imap).iter_messages(state, stop)
         if stop.is_set():  # SIGTERM/SIGINT: finish the batch in hand, keep the state
             return
 

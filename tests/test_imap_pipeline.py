@@ -14,15 +14,17 @@ from extractor.config import EngineOptions
 from extractor.runner import RunConfig, run
 from extractor.settings import load_settings
 from extractor.sources.imap import PASSWORD_ENV
+from extractor.sources.imap.options import ImapOptions
 
 __all__ = ["dovecot_server", "imap_account"]
 pytestmark = [pytest.mark.imap, pytest.mark.engine, pytest.mark.slow]
 
 
-def config(account: Account, tiny_model: Path, tiny_adapters: dict[str, Path], out: Path, **kw) -> RunConfig:
+def config(account: Account, tiny_model: Path, tiny_adapters: dict[str, Path], out: Path, **imap) -> RunConfig:
     return RunConfig(inputs=(account.url("INBOX"),), model=str(tiny_model), output=out, shots=0, max_tokens=96,
-                     engine=EngineOptions(max_model_len=2048), progress=False, ca_file=account.server.ca,
-                     adapters=tuple(f"{n}={p}" for n, p in tiny_adapters.items()), settings=load_settings(), **kw)
+                     engine=EngineOptions(max_model_len=2048), progress=False,
+                     imap=ImapOptions(ca_file=account.server.ca, **imap),
+                     adapters=tuple(f"{n}={p}" for n, p in tiny_adapters.items()), settings=load_settings())
 
 
 def lines(path: Path) -> list[dict]:

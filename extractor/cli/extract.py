@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..config import EngineOptions, take
+from ..sources.imap.options import ImapOptions
 from .options import options_of
 
 
@@ -43,11 +44,7 @@ from .options import options_of
               help="Exact recognizers for EMAIL, PHONE, IBAN, CODICE_FISCALE, PARTITA_IVA, MONEY and DATE, "
                    "merged with the model's spans (the recognizer wins for these labels).")
 @click.option("--no-text", is_flag=True, help="Leave the message text out of records.")
-@click.option("--watch", is_flag=True, help="IMAP: keep polling (IDLE when offered).")
-@click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(1), help="IMAP: seconds between polls.")
-@click.option("--insecure", is_flag=True, help="IMAP: do not verify the server's TLS certificate.")
-@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="IMAP: trust this CA.")
-@click.option("--mark-seen", is_flag=True, help="IMAP: set \\Seen on messages once extracted.")
+@options_of(ImapOptions)
 @click.option("-q", "--quiet", is_flag=True, help="No progress, no notes and no summary line.")
 @click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Write the run's summary as JSON to this file ('-' for stderr).")
@@ -57,10 +54,10 @@ def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[st
     """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
     from ..runner import RunConfig, errors_path_of, run
 
-    engine = take(EngineOptions, kw)
+    engine, imap = take(EngineOptions, kw), take(ImapOptions, kw)
     config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
                        include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", engine=engine,
-                       **kw)
+                       imap=imap, **kw)
     stop = threading.Event()
     _install_stop_handlers(stop)
     notify = None if quiet else (lambda note: click.echo(note, err=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import MISSING, fields
+from pathlib import Path
 from typing import Any
 
 import click
@@ -22,8 +23,13 @@ def options_of(cls: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             flag = spec["flag"]
             if "choices" in spec:
                 kw["type"] = click.Choice(list(spec["choices"]))
+            elif isinstance(spec.get("min"), float):
+                kw["type"] = click.FloatRange(spec["min"])
             elif "min" in spec:
                 kw["type"] = click.IntRange(spec["min"])
+            elif spec.get("path"):
+                kw["type"] = click.Path(exists=True, dir_okay=False, path_type=Path)
+                kw.pop("show_default")
             elif isinstance(default, bool) and "/" not in flag:
                 kw["is_flag"] = True
                 kw.pop("show_default")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...config import cli
 from ...errors import ConfigError
 from ..limits import MAX_MESSAGE_BYTES
 
@@ -22,12 +23,13 @@ class ImapOptions:
     mode; a watching source retries forever with backoff capped at ``max_backoff``.
     """
 
-    insecure: bool = False
-    ca_file: str | os.PathLike[str] | None = None
-    watch: bool = False
-    interval: float = 60.0
+    insecure: bool = field(default=False, metadata=cli("--insecure", "IMAP: do not verify the server's TLS certificate."))
+    ca_file: str | os.PathLike[str] | None = field(default=None, metadata=cli(
+        "--ca-file", "IMAP: trust this CA (a PEM file).", path=True))
+    watch: bool = field(default=False, metadata=cli("--watch", "IMAP: keep polling (IDLE when offered)."))
+    interval: float = field(default=60.0, metadata=cli("--interval", "IMAP: seconds between polls.", min=1.0))
     idle: bool = True
-    mark_seen: bool = False
+    mark_seen: bool = field(default=False, metadata=cli("--mark-seen", "IMAP: set \\Seen on messages once extracted."))
     batch_size: int = 25
     max_backoff: float = 60.0
     timeout: float = 60.0
