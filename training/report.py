@@ -87,13 +87,20 @@ class Report:
         lines.append(f"- examples: {self.n_examples}")
         lines.append(f"- messages/s: {_num(self.messages_per_s)}; tokens/s: {_num(self.tokens_per_s)}")
         for key, value in self.extra.items():
-            lines.append(f"- {key}: {value}")
+            if key != "token_level":
+                lines.append(f"- {key}: {value}")
         for mode in MODES:
             match = getattr(self.scores, mode)
             lines += ["", f"### {mode} match", "", "| label | P | R | F1 | support | predicted |",
                       "|---|---:|---:|---:|---:|---:|"]
             rows = [*match.per_label.items(), ("**micro**", match.micro)]
             lines += [_row(label, prf) for label, prf in rows]
+        token_level = self.extra.get("token_level")
+        if token_level:
+            lines += ["", "### token level (as NERMuD's scorer counts it: B-/I- dropped, per token)", "",
+                      "| label | P | R | F1 |", "|---|---:|---:|---:|"]
+            rows = [*token_level["per_label"].items(), ("**micro**", token_level["micro"])]
+            lines += [f"| {label} | {_pct(d['precision'])} | {_pct(d['recall'])} | {_pct(d['f1'])} |" for label, d in rows]
         if self.per_domain:
             lines += ["", "### per domain (strict / partial micro)", "",
                       "| domain | examples | P | R | F1 | partial F1 | support |", "|---|---:|---:|---:|---:|---:|---:|"]
