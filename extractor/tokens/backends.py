@@ -138,6 +138,9 @@ class VllmBackend:
                  seed: int = 0, extra: dict[str, Any] | None = None) -> None:
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # in-process engine, as extractor.engine
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from extractor.logs import quiet_engine_logs
+
+        verbose = quiet_engine_logs()
         try:
             from vllm import LLM
             from vllm.platforms import current_platform
@@ -147,7 +150,7 @@ class VllmBackend:
         kwargs: dict[str, Any] = dict(
             model=model, runner="pooling", hf_overrides={"is_causal": False}, max_model_len=max_model_len,
             max_num_batched_tokens=batched, max_num_seqs=min(256, batched), dtype=dtype,
-            enforce_eager=enforce_eager, seed=seed, **(extra or {}),
+            enforce_eager=enforce_eager, seed=seed, use_tqdm_on_load=verbose, **(extra or {}),
         )
         if current_platform.is_cpu():
             kwargs["kv_cache_memory_bytes"] = kv_cache_bytes or DEFAULT_CPU_KV_CACHE_BYTES
