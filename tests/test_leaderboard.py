@@ -80,12 +80,13 @@ def _rows(md: str) -> list[list[str]]:
 
 def test_build_leaderboard(report_paths: list[Path]) -> None:
     rows = _rows(build_leaderboard(report_paths))
-    assert rows[0] == ["#", "model", "adapter", "shots", "P", "R", "F1", "F1 LOC", "F1 ORG", "F1 PER", "msg/s",
-                       "tok/s", "n"]
-    assert [r[1:4] for r in rows[1:]] == [["base", "kind-lora", "0"], ["base", "-", "5"], ["base", "-", "0"]]
-    assert rows[1][4:] == ["100.0", "100.0", "100.0", "100.0", "n/a", "100.0", "4.00", "800", "2"]
-    assert rows[2][6] == "50.0" and rows[2][10:12] == ["n/a", "n/a"]
-    assert rows[3][4:7] == ["0.0", "0.0", "0.0"]
+    assert rows[0] == ["#", "model", "method", "adapter", "shots", "P", "R", "F1", "F1 LOC", "F1 ORG", "F1 PER",
+                       "msg/s", "tok/s", "n"]
+    assert [r[1:5] for r in rows[1:]] == [["base", "generative", "kind-lora", "0"], ["base", "generative", "-", "5"],
+                                          ["base", "generative", "-", "0"]]
+    assert rows[1][5:] == ["100.0", "100.0", "100.0", "100.0", "n/a", "100.0", "4.00", "800", "2"]
+    assert rows[2][7] == "50.0" and rows[2][11:13] == ["n/a", "n/a"]
+    assert rows[3][5:8] == ["0.0", "0.0", "0.0"]
 
 
 LEADERBOARD_CASES = [

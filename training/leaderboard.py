@@ -50,14 +50,15 @@ def build_leaderboard(report_paths: Iterable[ReportLike]) -> str:
         labels = sorted({label for r in group for label in r.scores.labels})
         if len(datasets) > 1:
             out += [f"### {data}", ""]
-        header = ["#", "model", "adapter", "shots", "P", "R", "F1", *(f"F1 {lab}" for lab in labels),
+        header = ["#", "model", "method", "adapter", "shots", "P", "R", "F1", *(f"F1 {lab}" for lab in labels),
                   "msg/s", "tok/s", "n"]
         out.append("| " + " | ".join(header) + " |")
-        out.append("|" + "|".join(["---:", "---", "---", "---:"] + ["---:"] * (len(header) - 4)) + "|")
+        out.append("|" + "|".join(["---:", "---", "---", "---", "---:"] + ["---:"] * (len(header) - 5)) + "|")
         for rank, r in enumerate(group, 1):
             micro = r.scores.strict.micro
             per = r.scores.strict.per_label
-            cells = [str(rank), _cell(r.model), _cell(r.adapter or "-"), str(r.shots), _fmt(micro.precision, scale=100),
+            cells = [str(rank), _cell(r.model), _cell(str(r.extra.get("method", "generative"))), _cell(r.adapter or "-"),
+                     str(r.shots), _fmt(micro.precision, scale=100),
                      _fmt(micro.recall, scale=100), _fmt(micro.f1, scale=100),
                      *(_fmt(per[lab].f1, scale=100) if lab in per and per[lab].defined else "n/a" for lab in labels),
                      _fmt(r.messages_per_s, 2), _fmt(r.tokens_per_s, 0), str(r.n_examples)]
@@ -73,7 +74,7 @@ def plot_leaderboard(reports: Iterable[ReportLike], png_path: str | Path) -> Pat
 
     runs = _ranked(_dedupe(_load(reports)))
     several = len({r.data for r in runs}) > 1
-    names = [r.title + (f"\n{r.data}" if several else "") for r in runs]
+    names = [f"{r.title} [{r.extra.get('method', 'generative')}]" + (f"\n{r.data}" if several else "") for r in runs]
     labels = sorted({label for r in runs for label in r.scores.labels})
     series = ["micro", *labels]
     width = 0.8 / max(len(series), 1)
