@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
+from extractor.models import ResolvedModel
+from extractor.settings import Settings
+from schemas import EntitySchema
 from training.examples import Example
 
 CHECKPOINTS = "checkpoints"
@@ -112,3 +116,45 @@ def step_of(checkpoint: str | None) -> int | None:
 
 def write_metadata(out: Path, metadata: dict[str, Any]) -> None:
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def specs(value: str | None) -> list[str]:
+    """The data set specs of a comma-separated option (``kind:WN_train,kind:FIC_train``)."""
+    return [s.strip() for s in (value or "").split(",") if s.strip()]
+
+
+def load_examples(value: str | None, root: Path | None, limit: int | None) -> list[Example]:
+    """The examples of every spec in ``value`` (the first ``limit`` of each); none for ``None``."""
+    from training.data import load_dataset
+
+    return [ex for spec in specs(value) for ex in load_dataset(spec, root, limit)]
+
+
+@dataclass(frozen=True)
+class TrainingInputs:
+    """What a training run reads before it builds a model: schema, base model, examples, labels."""
+
+    schema: EntitySchema
+    model: ResolvedModel
+    train: list[Example]
+    eval: list[Example]
+    labels: list[str]
+    unknown: list[str]
+
+
+def training_inputs(config: Any, settings: Settings) -> TrainingInputs:
+    """Schema, base model and examples of a trainer config (``data``, ``eval``, ``schema``, ``model``...).
+
+    Raises :class:`ConfigError` for an unknown schema or model and ``ValueError`` for empty data.
+    """
+    from extractor.models import resolve_model
+    from schemas import load_schema
+
+    schema = load_schema(config.schema)
+    resolved = resolve_model(config.model, settings)
+    train = load_examples(config.data, config.data_root, config.limit)
+    if not train:
+        raise ValueError(f"dataset {config.data} has no examples")
+    dev = load_examples(config.eval, config.data_root, config.eval_limit)
+    labels = list(schema.labels)
+    return TrainingInputs(schema, resolved, train, dev, labels, check_labels(train, labels, config.schema))

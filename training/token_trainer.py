@@ -37,20 +37,18 @@ from training.runs import (
     ADAPTER_FILES,
     CHECKPOINTS,
     Echo,
-    check_labels,
     fast_bf16,
     last_checkpoint,
     licence_note,
+    load_examples,
+    specs,
     stderr_echo,
     step_of,
     target_modules,
+    training_inputs,
     versions,
 )
 from training.token_rows import build_rows, score_examples
-
-
-def _specs(value: str | None) -> list[str]:
-    return [s.strip() for s in (value or "").split(",") if s.strip()]
 
 
 @dataclass(frozen=True)
@@ -112,13 +110,13 @@ class TokenTrainConfig:
         def set_(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        if not _specs(self.data):
+        if not specs(self.data):
             raise ValueError("data is required: a dataset spec such as kind:WN_train or an export .jsonl")
-        first = _specs(self.data)[0]
+        first = specs(self.data)[0]
         if self.schema is None:
             set_("schema", default_schema(first))
         if self.eval is None:
-            set_("eval", ",".join(d for d in (default_eval(s) for s in _specs(self.data)) if d))
+            set_("eval", ",".join(d for d in (default_eval(s) for s in specs(self.data)) if d))
         elif str(self.eval).strip().lower() in ("", "none", "no", "false"):
             set_("eval", "")
         if self.out is None:
@@ -151,12 +149,6 @@ class TokenTrainConfig:
 
     def replace(self, **changes: Any) -> TokenTrainConfig:
         return dataclasses.replace(self, **changes)
-
-
-def _load(specs: str | None, root: Path | None, limit: int | None) -> list[Example]:
-    from training.data import load_dataset
-
-    return [ex for spec in _specs(specs) for ex in load_dataset(spec, root, limit)]
 
 
 def _float32_head(peft_model: Any) -> None:
@@ -247,24 +239,14 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     from peft import LoraConfig, get_peft_model
     from transformers import AutoTokenizer, DataCollatorForTokenClassification, EarlyStoppingCallback, TrainingArguments
 
-    from extractor.models import resolve_model
     from extractor.tokens.backends import load_token_model
     from extractor.tokens.spans import bio_labels
-    from schemas import SchemaError, load_schema
 
     assert config.out is not None and config.schema is not None
     out = config.out
-    try:
-        schema = load_schema(config.schema)
-    except SchemaError as exc:
-        raise ConfigError(str(exc)) from exc
-    resolved = resolve_model(config.model, settings)
-    train_examples = _load(config.data, config.data_root, config.limit)
-    if not train_examples:
-        raise ValueError(f"dataset {config.data} has no examples")
-    eval_examples = _load(config.eval, config.data_root, config.eval_limit)
-    labels = list(schema.labels)
-    unknown = check_labels(train_examples, labels, config.schema)
+    inputs = training_inputs(config, settings)
+    schema, resolved, train_examples, eval_examples = inputs.schema, inputs.model, inputs.train, inputs.eval
+    labels, unknown = inputs.labels, inputs.unknown
     if unknown:
         echo(f"labels not in schema {config.schema}, tagged O: {', '.join(unknown)}")
     bio = bio_labels(labels)
@@ -347,7 +329,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     if has_eval:
         metrics["best_eval_f1"] = state.best_metric
         metrics.update({f"dev_{k}": v for k, v in dev_scores(trainer.model).items()})
-    test_examples = _load(config.test, config.data_root, None)
+    test_examples = load_examples(config.test, config.data_root, None)
     if test_examples:
         metrics.update({f"test_{k}": v for k, v in dev_scores(trainer.model, test_examples).items()})
 
@@ -385,7 +367,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
     }
-    note = licence_note(*_specs(config.data), *_specs(config.eval), *_specs(config.test))
+    note = licence_note(*specs(config.data), *specs(config.eval), *specs(config.test))
     if note:
         metadata["licence"] = note
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

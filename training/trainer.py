@@ -27,7 +27,7 @@ from typing import Any
 
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
-from extractor.models import ResolvedModel, resolve_model
+from extractor.models import ResolvedModel
 from extractor.prompts import PromptBuilder
 from extractor.settings import Settings, load_settings
 from training.config import TrainConfig
@@ -37,13 +37,13 @@ from training.runs import (
     ADAPTER_FILES,
     CHECKPOINTS,
     Echo,
-    check_labels,
     cpu_has_fast_bf16,
     last_checkpoint,
     licence_note,
     stderr_echo,
     step_of,
     target_modules,
+    training_inputs,
     versions,
     write_metadata,
 )
@@ -189,25 +189,15 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = st
     from transformers import AutoTokenizer, EarlyStoppingCallback
     from trl import SFTConfig, SFTTrainer
 
-    from schemas import SchemaError, load_schema
-    from training.data import load_dataset
 
     assert config.out is not None and config.schema is not None
     out = config.out
     unknown_args = sorted(set(config.extra) - {f.name for f in dataclasses.fields(SFTConfig)})
     if unknown_args:
         raise ConfigError(f"extra: {', '.join(unknown_args)} not an SFTConfig/TrainingArguments field")
-    try:
-        schema = load_schema(config.schema)
-    except SchemaError as exc:
-        raise ConfigError(str(exc)) from exc
-    resolved = resolve_model(config.model, settings)
-    train_examples = load_dataset(config.data, config.data_root, config.limit)
-    if not train_examples:
-        raise ValueError(f"dataset {config.data} has no examples")
-    eval_examples = load_dataset(config.eval, config.data_root, config.eval_limit) if config.eval else []
-    labels = list(schema.labels)
-    unknown = check_labels(train_examples, labels, config.schema)
+    inputs = training_inputs(config, settings)
+    schema, resolved, train_examples, eval_examples = inputs.schema, inputs.model, inputs.train, inputs.eval
+    labels, unknown = inputs.labels, inputs.unknown
     if unknown:
         echo(f"labels not in schema {config.schema}, left out of the targets: {', '.join(unknown)}")
 
