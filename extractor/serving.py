@@ -124,8 +124,8 @@ def engine_start_note(options: EngineOptions, settings: Settings, model_path: st
     """What the engine start is doing, for a person waiting on it."""
     if options.eager:
         return f"starting the engine on {model_path} (--eager: no compilation, about 30 s)"
-    compiled = settings.vllm_cache_dir / "torch_compile_cache"
-    if compiled.is_dir() and any(compiled.iterdir()):
+    caches = (settings.vllm_cache_dir / "torch_compile_cache", settings.inductor_cache_dir)
+    if any(c.is_dir() and any(c.iterdir()) for c in caches):
         return f"starting the engine on {model_path} (reusing the compiled model, about a minute)"
     return (f"starting the engine on {model_path}: compiling the model, first run on this machine only, "
             "about 3 minutes (--eager skips it for small jobs)")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ class Settings:
         kv_cache_bytes: KV-cache size handed to vLLM (``EXTRACT_ENTITIES_KV_CACHE_BYTES``).
         vllm_cache_dir: where vLLM keeps its compiled models (``VLLM_CACHE_ROOT``, else
             ``$XDG_CACHE_HOME/vllm``); read to tell a first, compiling start from a later one.
+        inductor_cache_dir: where torch Inductor keeps compiled kernels (``TORCHINDUCTOR_CACHE_DIR``,
+            else ``<tmp>/torchinductor_<user>``), which vLLM's CPU backend reuses on later starts.
     """
 
     cache_dir: Path
@@ -27,6 +31,7 @@ class Settings:
     offline: bool
     kv_cache_bytes: int | None
     vllm_cache_dir: Path
+    inductor_cache_dir: Path
 
 
 def _truthy(value: str | None) -> bool:
@@ -49,4 +54,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         offline=_truthy(env.get("HF_HUB_OFFLINE")) or _truthy(env.get("EXTRACT_ENTITIES_OFFLINE")),
         kv_cache_bytes=int(kv) if kv else None,
         vllm_cache_dir=Path(env["VLLM_CACHE_ROOT"]).expanduser() if env.get("VLLM_CACHE_ROOT") else base / "vllm",
+        inductor_cache_dir=(Path(env["TORCHINDUCTOR_CACHE_DIR"]).expanduser() if env.get("TORCHINDUCTOR_CACHE_DIR")
+                            else Path(tempfile.gettempdir()) / f"torchinductor_{getpass.getuser()}"),
     )

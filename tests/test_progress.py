@@ -84,3 +84,20 @@ def test_summary_line(counts, expected):
 def test_known_noise_filter(logger, level, message, shown):
     record = logging.LogRecord(logger, level, __file__, 1, message, None, None)
     assert KnownNoise(KNOWN_NOISE[logger]).filter(record) is shown
+
+
+@pytest.mark.parametrize(("eager", "compiled", "expected"), [
+    pytest.param(True, None, "--eager: no compilation", id="eager"),
+    pytest.param(False, None, "compiling the model, first run on this machine only", id="first-start"),
+    pytest.param(False, "inductor", "reusing the compiled model", id="inductor-cache-there"),
+    pytest.param(False, "vllm/torch_compile_cache", "reusing the compiled model", id="vllm-cache-there"),
+])
+def test_engine_start_note(tmp_path, eager, compiled, expected):
+    from extractor.config import EngineOptions
+    from extractor.serving import engine_start_note
+    from extractor.settings import load_settings
+
+    settings = load_settings({"XDG_CACHE_HOME": str(tmp_path), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor")})
+    if compiled:
+        (tmp_path / compiled / "x").mkdir(parents=True)
+    assert expected in engine_start_note(EngineOptions(eager=eager), settings, "m")
