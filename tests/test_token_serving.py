@@ -27,7 +27,7 @@ class ScriptedClassifier:
         self.known = known
         self.calls: list[int] = []
 
-    def extract_texts(self, texts):
+    def extract_texts(self, texts, encoded=None):
         self.calls.append(len(texts))
         if any("BOOM" in t for t in texts):
             raise RuntimeError("scripted failure")

@@ -24,7 +24,8 @@ from extractor.settings import load_settings
 from schemas import load_schema
 from training.cli import train as train_command
 from training.config import TrainConfig, default_eval, default_schema
-from training.trainer import effective_quant, last_checkpoint, licence_note
+from training.runs import last_checkpoint, licence_note
+from training.trainer import effective_quant
 
 # --- config ------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Used by the generative trainer (:mod:`training.trainer`) and the token-classific
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -106,6 +107,16 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return out
+
+
+def resume_point(ckpt_dir: Path, resume: bool, echo: Echo) -> Path | None:
+    """The checkpoint to resume from (``resume``), or none after clearing old ones (``--restart``)."""
+    found = last_checkpoint(ckpt_dir) if resume else None
+    if not resume and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    if found is not None:
+        echo(f"resuming from {found}")
+    return found
 
 
 def step_of(checkpoint: str | None) -> int | None:

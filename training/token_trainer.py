@@ -38,9 +38,9 @@ from training.runs import (
     CHECKPOINTS,
     Echo,
     fast_bf16,
-    last_checkpoint,
     licence_note,
     load_examples,
+    resume_point,
     specs,
     stderr_echo,
     step_of,
@@ -286,11 +286,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         return score_examples(classifier, examples, labels)
 
     ckpt_dir = out / CHECKPOINTS
-    resume_from = last_checkpoint(ckpt_dir) if config.resume else None
-    if not config.resume and ckpt_dir.exists():
-        shutil.rmtree(ckpt_dir)
-    if resume_from is not None:
-        echo(f"resuming from {resume_from}")
+    resume_from = resume_point(ckpt_dir, config.resume, echo)
     args: dict[str, Any] = {
         "output_dir": str(ckpt_dir), "per_device_train_batch_size": config.batch_size,
         "per_device_eval_batch_size": config.batch_size, "gradient_accumulation_steps": config.grad_accum,

@@ -38,8 +38,8 @@ from training.runs import (
     CHECKPOINTS,
     Echo,
     cpu_has_fast_bf16,
-    last_checkpoint,
     licence_note,
+    resume_point,
     stderr_echo,
     step_of,
     target_modules,
@@ -232,11 +232,7 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = st
     has_eval = len(eval_rows) > 0
 
     ckpt_dir = out / CHECKPOINTS
-    resume_from = last_checkpoint(ckpt_dir) if config.resume else None
-    if not config.resume and ckpt_dir.exists():
-        shutil.rmtree(ckpt_dir)
-    if resume_from is not None:
-        echo(f"resuming from {resume_from}")
+    resume_from = resume_point(ckpt_dir, config.resume, echo)
 
     args: dict[str, Any] = {
         "output_dir": str(ckpt_dir),

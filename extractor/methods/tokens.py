@@ -51,8 +51,11 @@ class TokenMethod:
     def _run(self, batch: list[Item], summary: Summary) -> list[tuple[Any, TextResult]]:
         t0 = time.perf_counter()
         try:
-            results = list(zip(batch, self.classifier.extract_texts([text for _, text, _ in batch]), strict=True))
-            out = [(tag, self._result(text, entities)) for (tag, text, _), entities in results]
+            texts = [text for _, text, _ in batch]
+            encoded = [self.classifier.encode(text) for text in texts]
+            found = self.classifier.extract_texts(texts, encoded)
+            out = [(tag, self._result(entities, len(enc.ids)))
+                   for (tag, _, _), enc, entities in zip(batch, encoded, found, strict=True)]
         except Exception as exc:  # noqa: BLE001 - isolate the text that fails, keep the others
             if len(batch) == 1:
                 log.warning("token classifier failed: %s", exc)
@@ -63,7 +66,5 @@ class TokenMethod:
         summary.stages["engine"] += time.perf_counter() - t0
         return out
 
-    def _result(self, text: str, entities: list[Any]) -> TextResult:
-        kept = [e for e in entities if e.label in self._labels]
-        tokens = len(self.classifier.encode(text).ids)
-        return TextResult(kept, 0, tokens, 0, 1)
+    def _result(self, entities: list[Any], tokens: int) -> TextResult:
+        return TextResult([e for e in entities if e.label in self._labels], 0, tokens, 0, 1)

@@ -180,9 +180,9 @@ class TokenClassifier:
             out.append(tags)
         return out
 
-    def extract_texts(self, texts: Sequence[str]) -> list[list[Entity]]:
-        """Entities of each text, ``source="model"``, in text order."""
-        encoded = [self.encode(t) for t in texts]
+    def extract_texts(self, texts: Sequence[str], encoded: Sequence[EncodedText] | None = None) -> list[list[Entity]]:
+        """Entities of each text, ``source="model"``, in text order (``encoded``: the texts already encoded)."""
+        encoded = [self.encode(t) for t in texts] if encoded is None else encoded
         results = []
         for text, enc, tags in zip(texts, encoded, self.token_tags(encoded), strict=True):
             offsets = words(text)
