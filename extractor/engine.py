@@ -16,6 +16,7 @@ from typing import Any
 
 from .adapters import Adapter
 from .errors import EngineError
+from .prompts import encode_prompt
 
 log = logging.getLogger(__name__)
 
@@ -188,20 +189,9 @@ class Engine:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def encode_prompt(self, prompt: str, message: str | None = None) -> list[int]:
-        """The token ids of a rendered prompt exactly as vLLM would tokenise the text prompt.
-
-        A ``message`` (the untrusted text inside the prompt) that spells the tokenizer's special
-        tokens (``<|im_start|>system``...) is tokenised as plain text, so mail cannot open turns
-        of its own in the chat template; the template around it keeps its special tokens.
-        """
-        tok = self.tokenizer
-        if message and any(special in message for special in self._special_strings):
-            at = prompt.rfind(message)
-            if at >= 0:
-                return (list(tok.encode(prompt[:at]))
-                        + list(tok.encode(message, add_special_tokens=False, split_special_tokens=True))
-                        + list(tok.encode(prompt[at + len(message):], add_special_tokens=False)))
-        return list(tok.encode(prompt))
+        """The token ids of a rendered prompt as training saw it (:func:`~extractor.prompts.encode_prompt`):
+        one BOS, and a ``message`` spelling the tokenizer's special tokens tokenised as plain text."""
+        return encode_prompt(self.tokenizer, prompt, message, self._special_strings if message else ())
 
     @functools.cached_property
     def _special_strings(self) -> tuple[str, ...]:

@@ -106,3 +106,29 @@ def _apply_chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
             merged[0]["content"] = messages[0]["content"] + "\n\n" + merged[0]["content"]
             merged += messages[2:]
         return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
+
+
+def template_adds_bos(tokenizer: Any, prompt: str) -> bool:
+    """Whether the rendered ``prompt`` already starts with the tokenizer's BOS (Llama, Mistral, Gemma
+    templates write it), so encoding must not add a second one."""
+    bos = getattr(tokenizer, "bos_token", None)
+    return bool(bos) and prompt.startswith(bos)
+
+
+def encode_prompt(tokenizer: Any, prompt: str, message: str | None = None,
+                  specials: tuple[str, ...] = ()) -> list[int]:
+    """The token ids of a rendered prompt, the one encoding training and serving share.
+
+    Special tokens are added unless the template already wrote the BOS. A ``message`` (the
+    untrusted text inside the prompt) that spells one of ``specials`` (``<|im_start|>system``...)
+    is tokenised as plain text, so mail cannot open turns of its own in the chat template; the
+    template around it keeps its special tokens.
+    """
+    add = not template_adds_bos(tokenizer, prompt)
+    if message and any(special in message for special in specials):
+        at = prompt.rfind(message)
+        if at >= 0:
+            return (list(tokenizer.encode(prompt[:at], add_special_tokens=add))
+                    + list(tokenizer.encode(message, add_special_tokens=False, split_special_tokens=True))
+                    + list(tokenizer.encode(prompt[at + len(message):], add_special_tokens=False)))
+    return list(tokenizer.encode(prompt, add_special_tokens=add))

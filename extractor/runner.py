@@ -38,7 +38,7 @@ class RunConfig:
     routes: tuple[str, ...] = ()
     merge: bool = False
     schema: str | None = None
-    shots: int = 2
+    shots: int | None = None
     output: Path | None = None
     errors: Path | None = None
     restart: bool = False
@@ -130,8 +130,9 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         else:
             state.reconcile(out_path, err_path)
 
+    shots = prepared.trained_shots(2) if config.shots is None else config.shots
     options = ExtractOptions(
-        schema=schema, shots=config.shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
+        schema=schema, shots=shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,
         header_entities=config.header_entities, validate=config.validate, include_text=config.include_text,
         recognizers=config.recognizers,

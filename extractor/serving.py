@@ -19,6 +19,7 @@ from .errors import ConfigError
 from .methods import Method, build_method
 from .models import resolve_model
 from .options import ExtractOptions
+from .prompt_check import check_served_prompt
 from .settings import Settings
 
 
@@ -33,6 +34,13 @@ class PreparedModel:
     merged: str | None
     method: str = "generative"
     base_path: str | None = None
+    trained: tuple[Adapter, ...] = ()
+    """Every adapter the run serves, merged or not: their metadata say what they were trained on."""
+
+    def trained_shots(self, default: int) -> int:
+        """The few-shot count the adapters were trained with (the first that records one), else ``default``."""
+        recorded = [a.metadata["shots"] for a in self.trained if isinstance(a.metadata.get("shots"), int)]
+        return recorded[0] if recorded else default
 
 
 def resolve_schema(spec: str | None) -> EntitySchema:
@@ -70,7 +78,8 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
         if missing:
             raise ConfigError(f"adapter {adapter.name} tags {', '.join(missing)}, which schema {schema.name} lacks: "
                               f"pass --schema {adapter.metadata.get('schema', 'kind')}")
-        return PreparedModel(model.name, model.path, model.prompt_format, adapters, adapter.name, "tokens", model.path)
+        return PreparedModel(model.name, model.path, model.prompt_format, adapters, adapter.name, "tokens", model.path,
+                             adapters)
     for adapter in adapters:
         check_compatible(adapter, model, schema.fingerprint())
     if merge:
@@ -79,8 +88,8 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
         from .merge import merge_adapter
 
         path = merge_adapter(model.path, adapters[0], settings.cache_dir)
-        return PreparedModel(model.name, str(path), model.prompt_format, (), adapters[0].name)
-    return PreparedModel(model.name, model.path, model.prompt_format, adapters, None)
+        return PreparedModel(model.name, str(path), model.prompt_format, (), adapters[0].name, trained=adapters)
+    return PreparedModel(model.name, model.path, model.prompt_format, adapters, None, trained=adapters)
 
 
 def build_engine(prepared: PreparedModel, options: EngineOptions, settings: Settings) -> Engine:
@@ -117,7 +126,12 @@ def build_served_method(prepared: PreparedModel, engine_options: EngineOptions, 
         engine = build_engine(prepared, engine_options, settings)
         say(f"engine ready in {time.perf_counter() - t0:.0f} s")
     method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
-    return method, {"method": "generative", "backend": "vllm"}
+    checks = [f"{adapter.name}: " + check_served_prompt(adapter.name, adapter.metadata, method.prompts.render,
+                                                        lambda text: method.planner.plan(text)[0].token_ids,
+                                                        options.shots)
+              for adapter in prepared.trained]
+    facts = {"method": "generative", "backend": "vllm"}
+    return method, facts | ({"prompt_check": ", ".join(checks)} if checks else {})
 
 
 def engine_start_note(options: EngineOptions, settings: Settings, model_path: str) -> str:

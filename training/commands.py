@@ -36,7 +36,7 @@ from extractor.config import EngineOptions, take
               help="Ask the model for every label, or (with recognizers on) only those no recognizer owns.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder with kind/ and wikineural_it/ (default $EXTRACT_ENTITIES_DATA or ../shared/data).")
-@click.option("--shots", default=0, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples.")
+@click.option("--shots", default=None, type=click.IntRange(0, 8), help="Few-shot examples [default: the adapter's, else 0].")
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N examples.")
 @click.option("--schema", default=None, help="Schema to prompt with (default: the adapter's, else italian_email).")
 @click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))

@@ -32,7 +32,7 @@ class EvalConfig:
         data: dataset spec (``kind:WN_test``, a file...), see :func:`training.data.load_dataset`.
         adapter: optional ``NAME=PATH`` LoRA adapter.
         merge: serve the adapter merged into the base weights.
-        shots: few-shot examples in the prompt.
+        shots: few-shot examples in the prompt; default: the adapter's, else 0.
         limit: first N examples only (same subset for every row of a comparison).
         schema: schema to prompt with; default: the adapter's, else ``italian_email``. Only
             labels the dataset has are scored.
@@ -47,7 +47,7 @@ class EvalConfig:
     data: str = "kind:WN_test"
     adapter: str | None = None
     merge: bool = False
-    shots: int = 0
+    shots: int | None = None
     limit: int | None = None
     schema: str | None = None
     max_tokens: int = 384
@@ -109,7 +109,8 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     adapters = (config.adapter,) if config.adapter else ()
     prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
                              schema=schema, method=config.method)
-    options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens,
+    shots = prepared.trained_shots(0) if config.shots is None else config.shots
+    options = ExtractOptions(schema=schema, shots=shots, max_tokens=config.max_tokens,
                              recognizers=config.recognizers, batch_size=config.batch_size)
     method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)
     extractor = Extractor(method, options, model_name=prepared.name)
@@ -123,7 +124,7 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
         examples, predictions, labels,
         model=prepared.name,
         adapter=(prepared.merged and f"{prepared.merged} (merged)") or adapter_name,
-        shots=config.shots,
+        shots=shots,
         data=config.data + (f"[:{config.limit}]" if config.limit else ""),
         messages_per_s=summary.messages / seconds,
         tokens_per_s=(summary.prompt_tokens + summary.completion_tokens) / seconds,

@@ -8,6 +8,7 @@ same prompts, engine, grounding and recognizers as ``extract-entities``, and the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ def evaluate_mail(config: Any, engine: Engine | None = None) -> MailReport:
     if config.limit is not None:
         examples = examples[:config.limit]
     schema = resolve_schema(config.schema or "italian_email")
-    options = ExtractOptions(schema=schema, shots=config.shots, max_tokens=config.max_tokens,
+    options = ExtractOptions(schema=schema, shots=config.shots or 0, max_tokens=config.max_tokens,
                              recognizers=config.recognizers, prompt_labels=config.prompt_labels)
     texts = [ex.text for ex in examples]
     summary = Summary()
@@ -93,13 +94,15 @@ def evaluate_mail(config: Any, engine: Engine | None = None) -> MailReport:
         adapters = (config.adapter,) if config.adapter else ()
         prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
                                  schema=schema, method=config.method)
+        if config.shots is None:
+            options = dataclasses.replace(options, shots=prepared.trained_shots(0))
         method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)
         extractor = Extractor(method, options, model_name=prepared.name)
         adapter_name = prepared.adapters[0].name if prepared.adapters else None
         results = extractor.extract_texts(texts, [adapter_name] * len(texts), summary)
         predictions = [[e for e in r.entities if e.grounded] for r in results]
         errors = sum(r.error is not None for r in results)
-        setup = {"model": prepared.name, "method": facts["method"], "shots": config.shots,
+        setup = {"model": prepared.name, "method": facts["method"], "shots": options.shots,
                  "adapter": (prepared.merged and f"{prepared.merged} (merged)") or adapter_name or "-"}
     seconds = max(time.perf_counter() - t0, 1e-9)
     if schema.validated:

@@ -1,8 +1,8 @@
 """LoRA fine-tuning with trl's ``SFTTrainer``: one :class:`TrainConfig` in, one servable adapter folder out.
 
 The prompt is rendered by the extractor's own :class:`~extractor.prompts.PromptBuilder` with the
-model's tokenizer, and tokenised the way vLLM tokenises it at serving time (the prompt alone,
-special tokens included); the completion follows, then the tokenizer's EOS id. Loss is on the
+model's tokenizer, and tokenised as the engine tokenises it at serving time (the prompt alone,
+one BOS: :func:`~extractor.prompts.encode_prompt`); the completion follows, then the tokenizer's EOS id. Loss is on the
 completion only. No token is ever added and the vocabulary is never resized, so the adapter is
 plain LoRA on linear layers, which vLLM serves with multi-LoRA.
 
@@ -28,7 +28,9 @@ from typing import Any
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
 from extractor.models import ResolvedModel
-from extractor.prompts import PromptBuilder
+from extractor.prompt_check import METADATA_KEY as PROBE_KEY
+from extractor.prompt_check import probe
+from extractor.prompts import PromptBuilder, encode_prompt, template_adds_bos
 from extractor.settings import Settings, load_settings
 from training.config import TrainConfig
 from training.examples import Example
@@ -62,13 +64,13 @@ def effective_quant(requested: str, cuda: bool) -> tuple[str, str | None]:
 def tokenize_pair(tokenizer: Any, prompt: str, completion: str) -> tuple[list[int], list[int]]:
     """``input_ids`` and ``completion_mask`` (1 on completion tokens and EOS) for one pair.
 
-    The prompt is tokenised alone with special tokens, as vLLM tokenises a text prompt, so the
-    model is trained on exactly the ids it will be served with. The completion takes the ids the
+    The prompt is tokenised alone by :func:`~extractor.prompts.encode_prompt`, as the engine
+    tokenises it (one BOS), so the model is trained on exactly the ids it will be served with. The completion takes the ids the
     joint tokenisation gives after the prompt; when a token would straddle the boundary, it is
     tokenised on its own instead. The EOS id ends every completion.
     """
-    prompt_ids = list(tokenizer(prompt)["input_ids"])
-    joint = list(tokenizer(prompt + completion)["input_ids"])
+    prompt_ids = encode_prompt(tokenizer, prompt)
+    joint = list(tokenizer(prompt + completion, add_special_tokens=not template_adds_bos(tokenizer, prompt))["input_ids"])
     if joint[: len(prompt_ids)] == prompt_ids:
         completion_ids = joint[len(prompt_ids):]
     else:
@@ -337,6 +339,8 @@ def train(config: TrainConfig, settings: Settings | None = None, echo: Echo = st
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
     }
+    if builder is not None:  # what serving checks it renders for this adapter (extractor.prompt_check)
+        metadata[PROBE_KEY] = probe(builder.render, lambda prompt: encode_prompt(tokenizer, prompt))
     note = licence_note(config.data, config.eval)
     if note:
         metadata["licence"] = note

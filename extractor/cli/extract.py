@@ -26,7 +26,8 @@ from .options import options_of
                    "else generative].")
 @click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
 @click.option("--schema", default=None, help="Built-in name (italian_email, kind), JSON Schema file, or module:Class.")
-@click.option("--shots", default=2, show_default=True, type=click.IntRange(0, 8), help="Few-shot examples in the prompt.")
+@click.option("--shots", default=None, type=click.IntRange(0, 8),
+              help="Few-shot examples in the prompt [default: the adapter's, else 2].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL output (default stdout).")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Error records (default OUTPUT.errors.jsonl, or stderr).")
