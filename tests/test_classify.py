@@ -33,8 +33,9 @@ from schemas.classes import (
     ClassSchemaError,
     load_class_schema,
 )
-from training.classify_data import LabelledText, stratified
+from training.classify_data import LabelledText, class_dataset, stratified
 from training.classify_report import ERROR, ClassReport, score_classes
+from training.data import DataFormatError
 from training.leaderboard import build_leaderboard
 
 REPO = Path(__file__).resolve().parents[1]
@@ -298,3 +299,12 @@ def test_stratified_subsets_keep_the_classes_in_proportion(n, counts):
 
 def test_builtin_class_schemas_are_data():
     assert set(BUILTIN_CLASSES) == {"sentiment", "polarity", "spam"}
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    pytest.param("yelp:test", "unknown classification data 'yelp:test'", id="unknown-set"),
+    pytest.param("imdb:validation", "unknown split 'validation'", id="unknown-split"),
+])
+def test_bad_data_specs_say_what_to_pass(spec, message):
+    with pytest.raises(DataFormatError, match=message):
+        class_dataset(spec)
