@@ -35,7 +35,8 @@ class ClassEvalConfig:
         model: registry alias, hub id or folder.
         adapter: optional ``NAME=PATH`` LoRA adapter (generative).
         shots: few-shot examples from the training split (balanced over the labels, in turn).
-        limit: a fixed stratified subset of N examples (:func:`training.classify_data.stratified`).
+        limit: a fixed stratified subset of N examples (:func:`training.classify_data.stratified`),
+            written ``data[n=N]`` in the report.
         classify: class schema to prompt with; default the data set's own.
         max_tokens: bound on each completion (the class answer is a few tokens).
     """
@@ -117,7 +118,7 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
         model=prepared.name,
         adapter=(prepared.merged and f"{prepared.merged} (merged)") or adapter_name,
         shots=config.shots,
-        data=config.data + (f"[:{config.limit}]" if config.limit and config.limit < len(splits[split]) else ""),
+        data=config.data + (f"[n={config.limit}]" if config.limit and config.limit < len(splits[split]) else ""),
         class_name=schema.name, scores=scores, messages_per_s=len(examples) / seconds,
         extra={**spam_facts(schema, scores), **extra},
     )
