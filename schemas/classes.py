@@ -101,7 +101,8 @@ def load_class_schema(spec: str) -> ClassSchema:
     """Resolve ``spec`` (built-in name, ``.json`` file, or ``module:Attribute``) to a class schema.
 
     A JSON file holds ``{"name": ..., "labels": {label: description} or [label, ...],
-    "question": ...}``; the name defaults to the file's stem.
+    "question": ..., "examples": [{"text": ..., "label": ...}]}`` (few-shot examples for
+    ``--shots``); the name defaults to the file's stem.
     """
     if spec in BUILTIN_CLASSES:
         return BUILTIN_CLASSES[spec]
@@ -130,8 +131,9 @@ def _from_json_file(path: Path, spec: str) -> ClassSchema:
         labels = doc["labels"]
         if isinstance(labels, list):
             labels = {str(x): str(x) for x in labels}
+        examples = tuple(ClassExample(str(ex["text"]), str(ex["label"])) for ex in doc.get("examples", ()))
         return ClassSchema(str(doc.get("name") or path.stem), {str(k): str(v) for k, v in labels.items()},
-                           str(doc.get("question", "")))
+                           str(doc.get("question", "")), examples)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ClassSchemaError(f"class schema file {spec} is not valid JSON: {exc}") from exc
     except (KeyError, TypeError, AttributeError) as exc:

@@ -93,12 +93,15 @@ def test_a_pydantic_class_schema_keeps_its_descriptions_and_question():
 @pytest.mark.parametrize(("doc", "name", "labels"), [
     pytest.param({"labels": {"a": "first", "b": "second"}}, "mine", ["a", "b"], id="dict-labels-stem-name"),
     pytest.param({"name": "lang", "labels": ["it", "en"]}, "lang", ["it", "en"], id="list-labels-named"),
+    pytest.param({"labels": ["it", "en"], "examples": [{"text": "ciao", "label": "it"}]}, "mine", ["it", "en"],
+                 id="with-examples"),
 ])
 def test_class_schema_json_files(tmp_path, doc, name, labels):
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(doc))
     schema = load_class_schema(str(path))
     assert schema.name == name and list(schema.labels) == labels
+    assert [(ex.text, ex.label) for ex in schema.examples] == [(e["text"], e["label"]) for e in doc.get("examples", [])]
 
 
 @pytest.mark.parametrize(("spec", "content", "message"), [
@@ -107,6 +110,8 @@ def test_class_schema_json_files(tmp_path, doc, name, labels):
     pytest.param("{tmp}/bad.json", "{not json", "is not valid JSON", id="bad-json"),
     pytest.param("{tmp}/nolabels.json", '{"name": "x"}', 'needs {"labels"', id="no-labels"),
     pytest.param("{tmp}/one.json", '{"labels": ["only"]}', "at least two", id="one-label"),
+    pytest.param("{tmp}/ex.json", '{"labels": ["a", "b"], "examples": [{"text": "t", "label": "c"}]}',
+                 "example labels not in the label set", id="example-label-unknown"),
     pytest.param("{tmp}/reserved.json", '{"name": "entities", "labels": ["a", "b"]}', "other than 'entities'",
                  id="reserved-name"),
     pytest.param("tests.test_classify:TwoFields", None, "exactly one field", id="pydantic-two-fields"),
