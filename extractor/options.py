@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from schemas import EntitySchema
+from schemas.classes import ClassSchema
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class ExtractOptions:
         prompt_labels: ``all`` asks the model for every schema label; ``rest`` (with recognizers
             on) asks it only for the labels no recognizer owns (PER, ORG, LOC...), so its
             completion spends no tokens on what the recognizers find exactly.
+        classes: class schemas each message is also classified into, in the same generation
+            (``extractor.classify``); with a schema of no labels (``none``) only classes.
     """
 
     schema: EntitySchema
@@ -45,6 +49,7 @@ class ExtractOptions:
     constrained: bool = True
     recognizers: bool = True
     prompt_labels: str = "all"
+    classes: tuple[ClassSchema, ...] = ()
 
     def pattern_labels(self) -> frozenset[str]:
         """The schema's labels that an exact recognizer owns (none when recognizers are off)."""
@@ -62,3 +67,15 @@ class ExtractOptions:
         if self.prompt_labels == "all" or not rest or len(rest) == len(self.schema.labels):
             return self.schema
         return self.schema.restrict(rest)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema decoding is constrained to: the prompt schema's entities and the classes."""
+        from .classify import task_json_schema
+
+        return task_json_schema(self.prompt_schema(), self.classes)
+
+    def output_model(self) -> Any:
+        """The pydantic model a completion is validated with (see :meth:`json_schema`)."""
+        from .classify import task_output_model
+
+        return task_output_model(self.prompt_schema(), self.classes)

@@ -12,7 +12,13 @@ from .errors import MessageError
 
 
 def parse_output(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[list[tuple[str, str]], str | None]:
-    """Entities from one completion, and why it was cut (``None``, ``"length"`` or ``"repetition"``).
+    """Entities from one completion, and why it was cut (``None``, ``"length"`` or ``"repetition"``)."""
+    parsed, cut = parse_answer(gen, schema_model, max_tokens)
+    return [(e.text, e.label) for e in parsed.entities], cut
+
+
+def parse_answer(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[Any, str | None]:
+    """The validated answer (an instance of ``schema_model``) of one completion, and why it was cut.
 
     A completion cut at ``max_tokens``, or stopped because it repeated itself (``LoopStop``), is
     salvaged up to its last complete entity. Raises ``MessageError`` when the output is unusable.
@@ -36,7 +42,7 @@ def parse_output(gen: Generation, schema_model: Any, max_tokens: int) -> tuple[l
         parsed = schema_model.model_validate(data)
     except ValidationError as exc:
         raise MessageError(f"model output does not match the schema: {exc.errors()[0]['msg']}") from None
-    return [(e.text, e.label) for e in parsed.entities], cut
+    return parsed, cut
 
 
 def _salvage(text: str) -> dict[str, Any] | None:

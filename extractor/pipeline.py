@@ -213,6 +213,7 @@ class Extractor:
             "adapter": self._adapter_label(adapter),
             "schema": self.options.schema.name,
             "entities": [e.to_dict() for e in entities],
+            **({"classes": res.classes} if res.classes is not None else {}),
             "prompt_tokens": res.prompt_tokens,
             "completion_tokens": res.completion_tokens,
             "dedup_key": key,

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from schemas import EntitySchema
+from schemas.classes import ClassSchema
+
+from .classify import class_instruction, class_shots
 
 PLAIN_FORMATS = ("alpaca", "plain")
 """Prompt formats for models without a chat template."""
@@ -29,16 +32,21 @@ def answer_json(entities: Iterable[tuple[str, str]]) -> str:
     return json.dumps({"entities": [{"text": t, "label": lab} for t, lab in entities]}, ensure_ascii=False)
 
 
-def instruction_text(schema: EntitySchema) -> str:
-    """The system instruction: task, labels with their descriptions, output format."""
-    lines = [
-        "Estrai le entità nominate dal messaggio email in italiano.",
-        "Etichette ammesse:",
-        *(f"- {label}: {desc}" for label, desc in schema.labels.items()),
-        'Rispondi solo con JSON della forma {"entities": [{"text": ..., "label": ...}]}.',
-    ]
-    if schema.instruction:
-        lines.append(schema.instruction)
+def instruction_text(schema: EntitySchema, classes: tuple[ClassSchema, ...] = ()) -> str:
+    """The system instruction: task, labels with their descriptions, output format (and classes)."""
+    lines = []
+    if schema.labels:
+        lines += [
+            "Estrai le entità nominate dal messaggio email in italiano.",
+            "Etichette ammesse:",
+            *(f"- {label}: {desc}" for label, desc in schema.labels.items()),
+        ]
+        if not classes:
+            lines.append('Rispondi solo con JSON della forma {"entities": [{"text": ..., "label": ...}]}.')
+        if schema.instruction:
+            lines.append(schema.instruction)
+    if classes:
+        lines += class_instruction(classes, with_entities=bool(schema.labels))
     return "\n".join(lines)
 
 
@@ -51,12 +59,15 @@ class PromptBuilder:
         shots: how many of the schema's built-in examples to include (0 = zero-shot).
         prompt_format: ``chat`` (use the tokenizer's chat template) or one of ``PLAIN_FORMATS``.
         tokenizer: needed for ``chat``; anything with ``apply_chat_template``.
+        classes: class schemas asked beside (or, with no entity labels, instead of) the entities;
+            up to ``shots`` examples of each follow the entity examples.
     """
 
     schema: EntitySchema
     shots: int = 2
     prompt_format: str = "chat"
     tokenizer: ChatTokenizer | None = None
+    classes: tuple[ClassSchema, ...] = ()
 
     def __post_init__(self) -> None:
         if self.shots < 0:
@@ -65,11 +76,12 @@ class PromptBuilder:
             object.__setattr__(self, "prompt_format", "alpaca")
 
     def examples(self) -> list[tuple[str, str]]:
-        return [(ex.text, answer_json(ex.entities)) for ex in self.schema.examples[: self.shots]]
+        shots = [(ex.text, answer_json(ex.entities)) for ex in self.schema.examples[: self.shots]]
+        return shots + list(class_shots(self.classes, self.shots))
 
     def messages(self, text: str) -> list[dict[str, str]]:
         """Chat messages: system instruction, few-shot turns, then the message."""
-        msgs = [{"role": "system", "content": instruction_text(self.schema)}]
+        msgs = [{"role": "system", "content": instruction_text(self.schema, self.classes)}]
         for shot_text, shot_answer in self.examples():
             msgs += [{"role": "user", "content": shot_text}, {"role": "assistant", "content": shot_answer}]
         msgs.append({"role": "user", "content": text})
@@ -89,7 +101,7 @@ class PromptBuilder:
                 "Below is an instruction that describes a task, paired with an input that provides further "
                 "context. Write a response that appropriately completes the request.\n"
             ),
-            "### Instruction:\n" + instruction_text(self.schema) + "\n",
+            "### Instruction:\n" + instruction_text(self.schema, self.classes) + "\n",
         ]
         for shot_text, shot_answer in self.examples():
             parts.append(f"### Input:\n{shot_text}\n### Response:\n{shot_answer}\n")

@@ -14,11 +14,11 @@ from pathlib import Path
 from .adapters import Router, parse_pairs
 from .config import EngineOptions
 from .engine import Engine
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .pipeline import ExtractOptions, Extractor, Summary
 from .progress import ProgressDisplay
 from .records import ErrorRecord, Flush, RawMessage
-from .serving import build_served_method, prepare_model, resolve_schema
+from .serving import build_served_method, prepare_model, resolve_classes, resolve_schema
 from .settings import Settings, load_settings
 from .sinks import JsonlSink
 from .sources import open_source
@@ -38,6 +38,7 @@ class RunConfig:
     routes: tuple[str, ...] = ()
     merge: bool = False
     schema: str | None = None
+    classify: tuple[str, ...] = ()
     shots: int | None = None
     output: Path | None = None
     errors: Path | None = None
@@ -114,6 +115,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
     stop = stop or threading.Event()
     check_inputs(config.inputs)
     schema = resolve_schema(config.schema)
+    classes = resolve_classes(schema, config.classify)
     prepared = prepare_model(config.model, config.adapters, merge=config.merge, settings=config.settings,
                              schema=schema, method=config.method)
     router = Router.build(parse_pairs(config.routes, "--route"), {a.name: a for a in prepared.adapters})
@@ -135,13 +137,15 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         schema=schema, shots=shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,
         header_entities=config.header_entities, validate=config.validate, include_text=config.include_text,
-        recognizers=config.recognizers,
+        recognizers=config.recognizers, classes=classes,
     )
     validator = None
     if config.validate != "off" and schema.validated:
         from .validators import apply_validation
 
         validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
+    if classes and prepared.method != "generative":
+        raise ConfigError(f"--classify needs the generative method; the {prepared.method} method finds entities only")
     method, facts = build_served_method(prepared, config.engine, config.settings, options, engine, notify)
     extractor = Extractor(method, options, model_name=prepared.name,
                           router=router, validator=validator, merged_adapter=prepared.merged)

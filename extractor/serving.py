@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from schemas import EntitySchema, SchemaError, load_schema
+from schemas.classes import ClassSchema, load_class_schema
 
 from .adapters import Adapter, check_compatible, load_adapter, parse_pairs
 from .config import EngineOptions
@@ -48,6 +49,18 @@ def resolve_schema(spec: str | None) -> EntitySchema:
         return load_schema(spec)
     except SchemaError as exc:
         raise ConfigError(str(exc)) from exc
+
+
+def resolve_classes(schema: EntitySchema, specs: tuple[str, ...]) -> tuple[ClassSchema, ...]:
+    """The class schemas of ``--classify`` specs, checked against the entity schema."""
+    from .classify import check_classes
+
+    classes = tuple(load_class_schema(spec) for spec in specs)
+    try:
+        check_classes(schema, classes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return classes
 
 
 def _method_of(requested: str | None, adapters: tuple[Adapter, ...]) -> str:

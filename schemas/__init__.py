@@ -1,7 +1,8 @@
 """Entity schemas shared by training, serving and evaluation.
 
 ``load_schema`` takes a built-in name, a JSON Schema file, or ``module:Attribute`` (an
-:class:`EntitySchema` instance or a pydantic model class).
+:class:`EntitySchema` instance or a pydantic model class); ``none`` asks for no entities
+(only the message classes of ``schemas.classes``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from .base import EntitySchema, FewShot, schema_from_json_schema, schema_from_mo
 from .italian_email import KIND
 from .italian_email import SCHEMA as ITALIAN_EMAIL
 
-BUILTIN: dict[str, EntitySchema] = {"italian_email": ITALIAN_EMAIL, "kind": KIND}
+NO_ENTITIES = EntitySchema(name="none", labels={})
+"""No entity labels: the model is asked only for the message classes."""
+BUILTIN: dict[str, EntitySchema] = {"italian_email": ITALIAN_EMAIL, "kind": KIND, "none": NO_ENTITIES}
 DEFAULT_SCHEMA = "italian_email"
 
 
@@ -64,6 +67,7 @@ def load_schema(spec: str | None) -> EntitySchema:
 __all__ = [
     "BUILTIN",
     "DEFAULT_SCHEMA",
+    "NO_ENTITIES",
     "EntitySchema",
     "FewShot",
     "SchemaError",

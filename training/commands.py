@@ -16,6 +16,11 @@ from extractor.config import EngineOptions, take
 
 
 @click.command()
+@click.option("--task", type=click.Choice(["entities", "classify"]), default="entities", show_default=True,
+              help="entities: span P/R/F1; classify: message classes (--data imdb:test, sentipolc:test, "
+                   "spamassassin:test) with accuracy, per-class P/R/F1, macro-F1 and a confusion matrix.")
+@click.option("--classify", default=None, metavar="NAME",
+              help="--task classify: class schema to prompt with [default: the data set's].")
 @click.option("-m", "--model", default="default", show_default=True,
               help="Registry alias, hub id or local folder ('none' with mailgold: the recognizers alone).")
 @click.option("--adapter", default=None, metavar="NAME=PATH", help="peft LoRA adapter to evaluate.")
@@ -43,8 +48,14 @@ from extractor.config import EngineOptions, take
 @options_of(EngineOptions)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
-def evaluate(output: Path | None, recognizers: str, **kw: Any) -> None:
-    """Entity-level P/R/F1 of a model (+ adapter) through the serving path (--model none: recognizers alone)."""
+def evaluate(output: Path | None, recognizers: str, task: str, classify: str | None, **kw: Any) -> None:
+    """Entity-level P/R/F1 of a model (+ adapter) through the serving path (--model none: recognizers alone).
+
+    With --task classify: message classification scores (a PNG confusion matrix beside -o's JSON).
+    """
+    if task == "classify":
+        _evaluate_classes(output, classify, kw)
+        return
     from training.evaluate import EvalConfig
     from training.evaluate import evaluate as run_evaluation
     from training.mail_eval import evaluate_mail, is_mail_gold
@@ -58,6 +69,29 @@ def evaluate(output: Path | None, recognizers: str, **kw: Any) -> None:
         report.to_json(output)
         output.with_suffix(".md").write_text(report.to_markdown(), encoding="utf-8")
         click.echo(f"wrote {output} and {output.with_suffix('.md')}", err=True)
+    click.echo(report.to_markdown())
+
+
+CLASSIFY_OPTIONS = ("model", "adapter", "merge", "data", "shots", "limit", "max_tokens", "data_root")
+
+
+def _evaluate_classes(output: Path | None, classify: str | None, kw: dict[str, Any]) -> None:
+    from extractor.errors import ExtractError
+    from training.classify_eval import ClassEvalConfig, evaluate_classes
+
+    if kw["data"] == "kind:WN_test":  # the entity default: classification data must be named
+        raise click.ClickException("--task classify needs --data imdb:test, sentipolc:test or spamassassin:test")
+    chosen = {k: v for k, v in kw.items() if k in CLASSIFY_OPTIONS and v is not None}  # None: the config's default
+    config = ClassEvalConfig(classify=classify, engine=take(EngineOptions, kw), **chosen)
+    try:
+        report = evaluate_classes(config)
+    except (ExtractError, FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(" ".join(str(exc).split())) from None
+    if output is not None:
+        report.to_json(output)
+        output.with_suffix(".md").write_text(report.to_markdown(), encoding="utf-8")
+        report.plot_confusion(output.with_suffix(".png"))
+        click.echo(f"wrote {output}, {output.with_suffix('.md')} and {output.with_suffix('.png')}", err=True)
     click.echo(report.to_markdown())
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from training.classify_report import ClassReport, class_leaderboard, is_class_report
 from training.report import Report
 
 ReportLike = Report | str | Path
@@ -12,6 +14,20 @@ ReportLike = Report | str | Path
 
 def _load(reports: Iterable[ReportLike]) -> list[Report]:
     return [r if isinstance(r, Report) else Report.from_json(r) for r in reports]
+
+
+def _split_tasks(reports: Iterable[ReportLike]) -> tuple[list[ReportLike], list[ClassReport]]:
+    """Entity reports (as given) and classification reports (loaded), told apart by their ``task``."""
+    entities: list[ReportLike] = []
+    classes: list[ClassReport] = []
+    for r in reports:
+        if isinstance(r, (str, Path)):
+            doc = json.loads(Path(r).read_text(encoding="utf-8"))
+            if is_class_report(doc):
+                classes.append(ClassReport.from_dict(doc))
+                continue
+        entities.append(r)
+    return entities, classes
 
 
 def _dedupe(reports: Sequence[Report]) -> list[Report]:
@@ -39,9 +55,11 @@ def build_leaderboard(report_paths: Iterable[ReportLike]) -> str:
 
     Columns: strict micro P/R/F1, F1 per label, messages/s, tokens/s; rows sorted by F1
     (descending). Reports with the same dataset, model, adapter and shots: the last one wins.
+    Classification reports (``--task classify``) get their own tables after the entity ones.
     """
-    reports = _dedupe(_load(report_paths))
-    if not reports:
+    entity_reports, class_reports = _split_tasks(report_paths)
+    reports = _dedupe(_load(entity_reports))
+    if not reports and not class_reports:
         return "_no reports_\n"
     out: list[str] = []
     datasets = sorted({r.data for r in reports})
@@ -64,6 +82,8 @@ def build_leaderboard(report_paths: Iterable[ReportLike]) -> str:
                      _fmt(r.messages_per_s, 2), _fmt(r.tokens_per_s, 0), str(r.n_examples)]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    if class_reports:
+        out.append(class_leaderboard(class_reports))
     return "\n".join(out)
 
 
@@ -72,7 +92,7 @@ def plot_leaderboard(reports: Iterable[ReportLike], png_path: str | Path) -> Pat
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: matplotlib is optional
     from matplotlib.figure import Figure
 
-    runs = _ranked(_dedupe(_load(reports)))
+    runs = _ranked(_dedupe(_load(_split_tasks(reports)[0])))
     several = len({r.data for r in runs}) > 1
     names = [f"{r.title} [{r.extra.get('method', 'generative')}]" + (f"\n{r.data}" if several else "") for r in runs]
     labels = sorted({label for r in runs for label in r.scores.labels})

@@ -25,7 +25,10 @@ from .options import options_of
               help="Extraction method [default: the adapter's (tokens for a token-classification adapter), "
                    "else generative].")
 @click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
-@click.option("--schema", default=None, help="Built-in name (italian_email, kind), JSON Schema file, or module:Class.")
+@click.option("--schema", default=None, help="Built-in name (italian_email, kind, none), JSON Schema file, or module:Class.")
+@click.option("--classify", multiple=True, metavar="NAME",
+              help="Also classify each message (repeatable): sentiment, polarity, spam, a .json label file, or "
+                   "module:Class; records gain \"classes\". With --schema none, classes only.")
 @click.option("--shots", default=None, type=click.IntRange(0, 8),
               help="Few-shot examples in the prompt [default: the adapter's, else 2].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL output (default stdout).")

@@ -15,7 +15,10 @@ Item = tuple[Any, str, "str | None"]
 
 @dataclass(frozen=True)
 class TextResult:
-    """Entities found in one text, or why none could be read from the model."""
+    """Entities found in one text, or why none could be read from the model.
+
+    ``classes`` holds the label of each class schema asked (``None`` when none was asked).
+    """
 
     entities: list[Entity]
     dropped: int
@@ -25,6 +28,7 @@ class TextResult:
     error: str | None = None
     truncated: bool = False
     looped: bool = False
+    classes: dict[str, str] | None = None
 
 
 class Method(Protocol):

@@ -1,7 +1,8 @@
 """A scripted method: the pipeline's logic without a model (for tests and dry runs).
 
 ``script(text)`` answers for one chunk of text: a list of ``(surface, label)`` pairs, a raw
-completion string (JSON as a model would write it), or a ``(completion, finish_reason)`` pair;
+completion string (JSON as a model would write it), a dict (the answer object, e.g. with
+class fields), or a ``(completion, finish_reason)`` pair;
 raising :class:`~extractor.errors.MessageError` fails that chunk. The answers are parsed,
 grounded and merged by the same code as the generative method's completions, so records come
 out exactly as they would from a model that said the same. Texts longer than ``chunk_chars``
@@ -23,7 +24,7 @@ from ..summary import Summary
 from .base import Item, TextResult
 from .completions import ground_completions
 
-Answer = list[tuple[str, str]] | str | tuple[str, str]
+Answer = list[tuple[str, str]] | str | tuple[str, str] | dict[str, Any]
 Script = Callable[[str], Answer]
 
 
@@ -32,6 +33,8 @@ def _completion(answer: Answer) -> tuple[str, str]:
         return json.dumps({"entities": [{"text": t, "label": lab} for t, lab in answer]}, ensure_ascii=False), "stop"
     if isinstance(answer, tuple):
         return answer
+    if isinstance(answer, dict):  # a whole answer object, e.g. class fields beside the entities
+        return json.dumps(answer, ensure_ascii=False), "stop"
     return answer, "stop"
 
 
@@ -44,7 +47,7 @@ class FakeMethod:
         self.options = options
         self.script = script
         self.chunk_chars = chunk_chars
-        self._schema_model = options.prompt_schema().output_model()
+        self._schema_model = options.output_model()
 
     def stream(self, items: Iterable[Item | Flush], summary: Summary,
                window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:

@@ -54,11 +54,11 @@ class GenerativeMethod:
         self.engine = engine
         self.options = options
         prompt_schema = options.prompt_schema()
-        self.prompts = PromptBuilder(prompt_schema, options.shots, prompt_format, engine.tokenizer)
+        self.prompts = PromptBuilder(prompt_schema, options.shots, prompt_format, engine.tokenizer, options.classes)
         self.planner = PromptPlanner(self.prompts, engine.encode_prompt, engine.count_tokens,
                                      engine.config.max_model_len, options.max_tokens)
-        self._schema_model = prompt_schema.output_model()
-        self._json_schema = prompt_schema.json_schema() if options.constrained else None
+        self._schema_model = options.output_model()
+        self._json_schema = options.json_schema() if options.constrained else None
         self._ids = itertools.count()
 
     @property
