@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import Adapter
-from .errors import EngineError
+from .errors import ConfigError, EngineError
 from .prompts import encode_prompt
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,19 @@ def on_cpu() -> bool:
     return current_platform.is_cpu()
 
 
+def is_mixture_of_experts(model: str) -> bool:
+    """Whether the local model folder's config declares routed experts (Mixtral, Qwen-MoE, DeepSeek)."""
+    config = Path(model) / "config.json"
+    if not config.is_file():
+        return False
+    data = json.loads(config.read_text(encoding="utf-8"))
+    return any(isinstance(data.get(k), int) and data[k] > 1 for k in MOE_KEYS)
+
+
+MOE_KEYS = ("num_local_experts", "num_experts", "n_routed_experts")
+"""Config keys that count a model's routed experts."""
+
+
 class Engine:
     """A vLLM ``LLM`` plus the LoRA requests of its adapters."""
 
@@ -154,6 +168,11 @@ class Engine:
             if config.kv_cache_bytes:
                 kwargs["kv_cache_memory_bytes"] = config.kv_cache_bytes
         if config.adapters:
+            if on_cpu() and is_mixture_of_experts(config.model):
+                raise ConfigError(
+                    f"{config.model} is a mixture-of-experts model: vLLM's CPU backend cannot serve LoRA adapters "
+                    "on it (its MoE LoRA kernels need Triton, which CPUs lack); pass --merge to serve one adapter "
+                    "merged into the base weights, or serve the adapters on a GPU")
             kwargs.update(
                 enable_lora=True,
                 max_loras=len(config.adapters),

@@ -25,6 +25,8 @@ class Summary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     looped: int = 0
+    error_reasons: dict[str, int] = field(default_factory=dict)
+    """Why texts failed, counted by reason (evaluation reports list them)."""
     options: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     stages: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("parse", "prompt", "engine", "ground", "write"), 0.0))

@@ -96,6 +96,7 @@ def predict(extractor: Extractor, examples: list[Example], adapter: str | None, 
             summary.messages += 1
             if res.error is not None:
                 summary.errors += 1
+                summary.error_reasons[res.error[:120]] = summary.error_reasons.get(res.error[:120], 0) + 1
             out.append([Span(e.start, e.end, e.label) for e in res.entities if e.grounded and e.start is not None])
     return out
 
@@ -129,6 +130,7 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
         messages_per_s=summary.messages / seconds,
         tokens_per_s=(summary.prompt_tokens + summary.completion_tokens) / seconds,
         extra={"schema": schema.name, "decoding_backend": config.engine.decoding_backend, "errors": summary.errors,
+               "error_reasons": dict(summary.error_reasons), "completion_tokens": summary.completion_tokens,
                "seconds": round(seconds, 2), "stage_seconds": summary.stages, **facts,
                "token_level": token_level_f1(examples, predictions, labels)},
     )
