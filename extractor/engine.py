@@ -16,6 +16,7 @@ from typing import Any
 
 from .adapters import Adapter
 from .errors import EngineError
+from .prompt_tokens import PromptEncoder
 
 log = logging.getLogger(__name__)
 
@@ -185,28 +186,15 @@ class Engine:
 
     def count_tokens(self, text: str) -> int:
         """Tokens of a piece of message text (no special tokens): for sizing chunks."""
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return self._encoder.count_tokens(text)
 
     def encode_prompt(self, prompt: str, message: str | None = None) -> list[int]:
-        """The token ids of a rendered prompt exactly as vLLM would tokenise the text prompt.
-
-        A ``message`` (the untrusted text inside the prompt) that spells the tokenizer's special
-        tokens (``<|im_start|>system``...) is tokenised as plain text, so mail cannot open turns
-        of its own in the chat template; the template around it keeps its special tokens.
-        """
-        tok = self.tokenizer
-        if message and any(special in message for special in self._special_strings):
-            at = prompt.rfind(message)
-            if at >= 0:
-                return (list(tok.encode(prompt[:at]))
-                        + list(tok.encode(message, add_special_tokens=False, split_special_tokens=True))
-                        + list(tok.encode(prompt[at + len(message):], add_special_tokens=False)))
-        return list(tok.encode(prompt))
+        """The token ids of a rendered prompt as vLLM tokenises it (:class:`PromptEncoder`)."""
+        return self._encoder.encode_prompt(prompt, message)
 
     @functools.cached_property
-    def _special_strings(self) -> tuple[str, ...]:
-        decoder = getattr(self.tokenizer, "added_tokens_decoder", {}) or {}
-        return tuple({getattr(t, "content", str(t)) for t in decoder.values()} | set(self.tokenizer.all_special_tokens))
+    def _encoder(self) -> PromptEncoder:
+        return PromptEncoder(self.tokenizer)
 
     def _sampling_params(self, json_schema: dict[str, Any] | None, max_tokens: int) -> Any:
         from vllm import SamplingParams
