@@ -50,19 +50,24 @@ def child(args: argparse.Namespace) -> None:
         adapters = [f"{model}=" + str(_train_tiny(model, args, settings))]
     specs = tuple(f"tuned={a.split('=', 1)[1]}" for a in adapters)
     engine_options = EngineOptions(eager=args.eager, max_model_len=args.max_model_len)
-    prepared = prepare_model(_model_arg(model, args), specs, merge=False, settings=settings,
-                             schema=resolve_schema(args.schema))
-    engine = build_engine(prepared, engine_options, settings)
-    rows = [(s, None) for s in args.shots] + [(0, spec) for spec in specs]
-    for shots, spec in rows:
-        config = EvalConfig(model=_model_arg(model, args), data=args.data, limit=args.limit, shots=shots,
-                            schema=args.schema, adapter=spec, max_tokens=args.max_tokens, engine=engine_options,
-                            settings=settings)
-        report = dataclasses.replace(evaluate(config, engine=engine), model=model)
-        path = args.out / f"{model}-{_row_name(args.data, shots, spec and 'tuned')}.json"
-        report.to_json(path)
-        print(f"   {model} {spec and 'adapter' or f'{shots}-shot'}: F1={report.f1:.3f} "
-              f"({report.messages_per_s:.2f} msg/s, errors {report.extra.get('errors')})", flush=True)
+    schema = resolve_schema(args.schema)
+    # The base rows share one engine; each adapter is served merged by its own (as kind_baselines does;
+    # vLLM's CPU backend cannot serve LoRA on a mixture-of-experts model such as Mixtral).
+    groups = [((), [(s, None) for s in args.shots])] + [((spec,), [(0, spec)]) for spec in specs]
+    for served, rows in groups:
+        if not rows:
+            continue
+        prepared = prepare_model(_model_arg(model, args), served, merge=bool(served), settings=settings, schema=schema)
+        engine = build_engine(prepared, engine_options, settings)
+        for shots, spec in rows:
+            config = EvalConfig(model=_model_arg(model, args), data=args.data, limit=args.limit, shots=shots,
+                                schema=args.schema, adapter=spec, merge=spec is not None, max_tokens=args.max_tokens,
+                                engine=engine_options, settings=settings)
+            report = dataclasses.replace(evaluate(config, engine=engine), model=model)
+            report.to_json(args.out / f"{model}-{_row_name(args.data, shots, spec and 'tuned')}.json")
+            print(f"   {model} {spec and 'adapter (merged)' or f'{shots}-shot'}: F1={report.f1:.3f} "
+                  f"({report.messages_per_s:.2f} msg/s, errors {report.extra.get('errors')})", flush=True)
+        del engine
     print("RESULT " + json.dumps({"model": model}), flush=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ class Router:
     default: str | None
 
     @classmethod
-    def build(cls, routes: list[tuple[str, str]], adapters: dict[str, Adapter]) -> Router:
+    def build(cls, routes: list[tuple[str, str]], adapters: Mapping[str, Adapter | None]) -> Router:
         for pattern, name in routes:
             if name != BASE and name not in adapters:
                 raise ConfigError(

@@ -17,7 +17,7 @@ from typing import Any
 
 from .adapters import Adapter
 from .errors import ConfigError, EngineError
-from .prompts import encode_prompt
+from .prompt_tokens import PromptEncoder
 
 log = logging.getLogger(__name__)
 
@@ -205,17 +205,15 @@ class Engine:
 
     def count_tokens(self, text: str) -> int:
         """Tokens of a piece of message text (no special tokens): for sizing chunks."""
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return self._encoder.count_tokens(text)
 
     def encode_prompt(self, prompt: str, message: str | None = None) -> list[int]:
-        """The token ids of a rendered prompt as training saw it (:func:`~extractor.prompts.encode_prompt`):
-        one BOS, and a ``message`` spelling the tokenizer's special tokens tokenised as plain text."""
-        return encode_prompt(self.tokenizer, prompt, message, self._special_strings if message else ())
+        """The token ids of a rendered prompt as training saw it (:class:`PromptEncoder`)."""
+        return self._encoder.encode_prompt(prompt, message)
 
     @functools.cached_property
-    def _special_strings(self) -> tuple[str, ...]:
-        decoder = getattr(self.tokenizer, "added_tokens_decoder", {}) or {}
-        return tuple({getattr(t, "content", str(t)) for t in decoder.values()} | set(self.tokenizer.all_special_tokens))
+    def _encoder(self) -> PromptEncoder:
+        return PromptEncoder(self.tokenizer)
 
     def _sampling_params(self, json_schema: dict[str, Any] | None, max_tokens: int) -> Any:
         from vllm import SamplingParams

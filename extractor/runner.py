@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from .adapters import Router, parse_pairs
+from .client.options import ServerOptions
 from .config import EngineOptions
 from .engine import Engine
 from .errors import ConfigError, InputError
@@ -55,6 +56,7 @@ class RunConfig:
     progress: bool = True
     engine: EngineOptions = field(default_factory=EngineOptions)
     imap: ImapOptions = field(default_factory=ImapOptions)
+    server: ServerOptions = field(default_factory=ServerOptions)
     settings: Settings = field(default_factory=load_settings)
 
 
@@ -116,9 +118,17 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
     check_inputs(config.inputs)
     schema = resolve_schema(config.schema)
     classes = resolve_classes(schema, config.classify)
-    prepared = prepare_model(config.model, config.adapters, merge=config.merge, settings=config.settings,
-                             schema=schema, method=config.method)
-    router = Router.build(parse_pairs(config.routes, "--route"), {a.name: a for a in prepared.adapters})
+    if config.server.url:  # a client of a running vLLM server: adapters are its served LoRA names
+        from .client.remote import prepare_remote
+
+        prepared = prepare_remote(config.model, config.adapters, settings=config.settings, schema=schema,
+                                  method=config.method, merge=config.merge)
+        served = dict.fromkeys(prepared.adapters)
+    else:
+        prepared = prepare_model(config.model, config.adapters, merge=config.merge, settings=config.settings,
+                                 schema=schema, method=config.method)
+        served = {a.name: a for a in prepared.adapters}
+    router = Router.build(parse_pairs(config.routes, "--route"), served)
 
     out_path, err_path, st_path = config.output, errors_path_of(config), state_path(config)
     if config.restart:
@@ -146,7 +156,12 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
     if classes and prepared.method != "generative":
         raise ConfigError(f"--classify needs the generative method; the {prepared.method} method finds entities only")
-    method, facts = build_served_method(prepared, config.engine, config.settings, options, engine, notify)
+    if config.server.url:
+        from .client.remote import build_remote_method
+
+        method, facts = build_remote_method(prepared, config.server, config.engine, config.settings, options, notify)
+    else:
+        method, facts = build_served_method(prepared, config.engine, config.settings, options, engine, notify)
     extractor = Extractor(method, options, model_name=prepared.name,
                           router=router, validator=validator, merged_adapter=prepared.merged)
 

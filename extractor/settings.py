@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -24,6 +24,7 @@ class Settings:
             ``$XDG_CACHE_HOME/vllm``); read to tell a first, compiling start from a later one.
         inductor_cache_dir: where torch Inductor keeps compiled kernels (``TORCHINDUCTOR_CACHE_DIR``,
             else ``<tmp>/torchinductor_<user>``), which vLLM's CPU backend reuses on later starts.
+        api_key: bearer token for a ``--server`` (``EXTRACT_ENTITIES_API_KEY``); never printed.
     """
 
     cache_dir: Path
@@ -32,6 +33,7 @@ class Settings:
     kv_cache_bytes: int | None
     vllm_cache_dir: Path
     inductor_cache_dir: Path
+    api_key: str | None = field(default=None, repr=False)
 
 
 def _truthy(value: str | None) -> bool:
@@ -56,4 +58,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         vllm_cache_dir=Path(env["VLLM_CACHE_ROOT"]).expanduser() if env.get("VLLM_CACHE_ROOT") else base / "vllm",
         inductor_cache_dir=(Path(env["TORCHINDUCTOR_CACHE_DIR"]).expanduser() if env.get("TORCHINDUCTOR_CACHE_DIR")
                             else Path(tempfile.gettempdir()) / f"torchinductor_{getpass.getuser()}"),
+        api_key=env.get("EXTRACT_ENTITIES_API_KEY") or None,
     )

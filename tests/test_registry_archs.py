@@ -168,3 +168,41 @@ def test_train_serve_evaluate(families: dict[str, Path], alias: str, tmp_path: P
         reasons = report["extra"]["error_reasons"]
         assert all(r.startswith("model output") for r in reasons), reasons
         assert sum(reasons.values()) == report["extra"]["errors"] <= 3
+
+
+TOKEN_ALIASES = [a for a in ALIASES if FAMILIES[a].token_architecture]
+
+
+@pytest.mark.slow
+@pytest.mark.engine
+@pytest.mark.parametrize("alias", TOKEN_ALIASES)
+def test_token_method_trains_and_serves(families: dict[str, Path], alias: str, tmp_path: Path, isolated_cache: Path):
+    """``train --method tokens`` on the architecture's ``*ForTokenClassification``, served by vLLM's pooling runner
+    (bidirectional) with the logits transformers gives, then ``evaluate`` through the tokens method."""
+    data = require_shared_file("kind", "WN_train.tsv").parents[1]
+    env = {**os.environ, "EXTRACT_ENTITIES_MODELS": str(families[alias].parent), "EXTRACT_ENTITIES_DATA": str(data),
+           "VLLM_ENABLE_V1_MULTIPROCESSING": "0", "HF_HUB_OFFLINE": "1"}
+    model = str(families[alias]) if alias == "default" else alias
+    adapter = tmp_path / "tokens"
+    done = _cli(["train", "--method", "tokens", "--model", model, "--data", "kind:WN_train", "--limit", "16",
+                 "--max-steps", "2", "--batch-size", "4", "--eval", "kind:WN_dev", "--eval-limit", "4",
+                 "--eval-steps", "2", "-o", str(adapter), "-q"], env, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    meta = json.loads((adapter / "extract_entities.json").read_text())
+    assert meta["method"] == "tokens" and meta["base_model"] == alias
+
+    check = subprocess.run([sys.executable, str(Path(__file__).with_name("token_backends_check.py")),
+                            str(families[alias]), str(adapter), str(tmp_path / "merged")],
+                           check=False, env=env, text=True, capture_output=True, timeout=600)
+    assert check.returncode == 0, check.stderr[-3000:]
+    result = json.loads(next(line for line in check.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    assert result["backend"] == "vllm" and result["same_argmax"], result
+    assert result["max_abs_diff"] < 1e-3, result
+
+    report_path = tmp_path / "report.json"
+    done = _cli(["evaluate", "--model", model, "--adapter", f"tok={adapter}", "--data", "kind:WN_test", "--limit", "3",
+                 "--eager", "-o", str(report_path)], env, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["extra"]["method"] == "tokens" and report["extra"]["backend"] == "vllm"
+    assert report["n_examples"] == 3 and report["extra"]["errors"] == 0

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..client.options import ServerOptions
 from ..config import EngineOptions, take
 from ..sources.imap.options import ImapOptions
 from .options import options_of
@@ -18,7 +19,7 @@ from .options import options_of
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-m", "--model", default="default", show_default=True, help="Registry alias, hub id or local folder.")
-@click.option("--adapter", "adapters", multiple=True, metavar="NAME=PATH", help="peft LoRA folder (repeatable).")
+@click.option("--adapter", "adapters", multiple=True, metavar="NAME=PATH", help="peft LoRA folder (repeatable); with --server, NAME alone is a LoRA the server serves.")
 @click.option("--route", "routes", multiple=True, metavar="PATTERN=NAME",
               help="Glob on folder/file picking the adapter (NAME 'base' = none). First match wins.")
 @click.option("--method", type=click.Choice(["generative", "tokens"]), default=None,
@@ -49,6 +50,7 @@ from .options import options_of
                    "merged with the model's spans (the recognizer wins for these labels).")
 @click.option("--no-text", is_flag=True, help="Leave the message text out of records.")
 @options_of(ImapOptions)
+@options_of(ServerOptions)
 @click.option("-q", "--quiet", is_flag=True, help="No progress, no notes and no summary line.")
 @click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Write the run's summary as JSON to this file ('-' for stderr).")
@@ -58,10 +60,10 @@ def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[st
     """Extract entities from INPUTS (mbox, Maildir, .eml files or folders, imap:// URLs) to JSONL."""
     from ..runner import RunConfig, errors_path_of, run
 
-    engine, imap = take(EngineOptions, kw), take(ImapOptions, kw)
+    engine, imap, server = take(EngineOptions, kw), take(ImapOptions, kw), take(ServerOptions, kw)
     config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
                        include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", engine=engine,
-                       imap=imap, **kw)
+                       imap=imap, server=server, **kw)
     stop = threading.Event()
     _install_stop_handlers(stop)
     notify = None if quiet else (lambda note: click.echo(note, err=True))

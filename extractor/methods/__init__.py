@@ -38,6 +38,12 @@ def _tokens(**kw: Any) -> Method:
     return TokenMethod(kw["classifier"], kw["options"])
 
 
+def _server(**kw: Any) -> Method:
+    from .server import ServerMethod
+
+    return ServerMethod(**kw)
+
+
 def _fake(**kw: Any) -> Method:
     from .fake import FakeMethod
 
@@ -49,6 +55,8 @@ METHODS: dict[str, MethodSpec] = {
                              "prompt + vLLM generation constrained to the schema's JSON, parsed and grounded"),
     "tokens": MethodSpec("tokens", False, _tokens,
                          "a bidirectional decoder with a BIO head (LoRA, merged) tags every token: exact spans"),
+    "server": MethodSpec("server", False, _server,
+                         "the generative method's prompts completed by a running vLLM server (--server)"),
     "fake": MethodSpec("fake", False, _fake, "scripted (surface, label) answers, grounded like the generative one"),
 }
 """Method name -> spec. The registry is data; :func:`build_method` is the one place it is read."""
