@@ -10,7 +10,7 @@ difference, instead of silently serving the adapter a prompt it never saw.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .errors import ConfigError
@@ -61,3 +61,12 @@ def check_served_prompt(adapter_name: str, metadata: dict[str, Any], render: Cal
                           f"({len(ids)} served, {trained.get('n_ids')} trained): the tokenizer changed since training; "
                           "retrain the adapter with this tokenizer")
     return "matched"
+
+
+def check_adapters(adapters: Iterable[Any], method: Any, shots: int) -> dict[str, str]:
+    """:func:`check_served_prompt` for every adapter a generative ``method`` serves (it has ``prompts``
+    and ``planner``); the summary fact ``prompt_check`` listing each result, or nothing without adapters."""
+    checks = [f"{a.name}: " + check_served_prompt(a.name, a.metadata, method.prompts.render,
+                                                  lambda text: method.planner.plan(text)[0].token_ids, shots)
+              for a in adapters]
+    return {"prompt_check": ", ".join(checks)} if checks else {}

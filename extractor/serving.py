@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .methods import Method, build_method
 from .models import resolve_model
 from .options import ExtractOptions
-from .prompt_check import check_served_prompt
+from .prompt_check import check_adapters
 from .settings import Settings
 
 
@@ -139,12 +139,7 @@ def build_served_method(prepared: PreparedModel, engine_options: EngineOptions, 
         engine = build_engine(prepared, engine_options, settings)
         say(f"engine ready in {time.perf_counter() - t0:.0f} s")
     method = build_method("generative", engine=engine, options=options, prompt_format=prepared.prompt_format)
-    checks = [f"{adapter.name}: " + check_served_prompt(adapter.name, adapter.metadata, method.prompts.render,
-                                                        lambda text: method.planner.plan(text)[0].token_ids,
-                                                        options.shots)
-              for adapter in prepared.trained]
-    facts = {"method": "generative", "backend": "vllm"}
-    return method, facts | ({"prompt_check": ", ".join(checks)} if checks else {})
+    return method, {"method": "generative", "backend": "vllm"} | check_adapters(prepared.trained, method, options.shots)
 
 
 def engine_start_note(options: EngineOptions, settings: Settings, model_path: str) -> str:

@@ -1,5 +1,6 @@
-"""Run as a script: serve a token adapter merged into its base through vLLM's pooling runner and
-through transformers, and print (as JSON) what the backends decided and how far their logits are.
+"""Run as a script: serve a token adapter merged into its base as the tool does (``auto``: vLLM's pooling
+runner unless it cannot attend both ways) and through transformers, and print (as JSON) the backend
+chosen and how far its logits are from transformers'.
 
 ``python tests/token_backends_check.py BASE ADAPTER CACHE`` — one vLLM engine in a process of its own,
 so a test can check every architecture without engines piling up in the test process.
@@ -22,12 +23,15 @@ def main(base: str, adapter_path: str, cache: str) -> dict:
     from extractor.tokens.backends import TransformersBackend
 
     adapter = load_adapter("tok", adapter_path)
-    served = TokenClassifier.for_adapter(adapter, base, Path(cache), backend="vllm", dtype="float32",
-                                         enforce_eager=True, kv_cache_bytes=32 << 20, batch_tokens=512)
     texts = ["Mario Rossi lavora a Milano per la Edilnord.", "Ciao Sara!"]
-    ids = [list(served.encode(t).inputs[0]) for t in texts]
+    # transformers first: once vLLM has loaded a model through its Transformers backend (Phi), it has
+    # registered its own classes with transformers' auto classes in this process.
+    reference = TokenClassifier.for_adapter(adapter, base, Path(cache), backend="transformers", dtype="float32")
+    ids = [list(reference.encode(t).inputs[0]) for t in texts]
+    want = TransformersBackend.load(reference.config.model, "float32").logits(ids)
+    served = TokenClassifier.for_adapter(adapter, base, Path(cache), backend="auto", dtype="float32",
+                                         enforce_eager=True, kv_cache_bytes=32 << 20, batch_tokens=512)
     got = served.backend.logits(ids)
-    want = TransformersBackend.load(served.config.model, "float32").logits(ids)
     return {"backend": served.backend_name,
             "max_abs_diff": max(float(np.abs(g - w).max()) for g, w in zip(got, want, strict=True)),
             "same_argmax": all(bool((g.argmax(-1) == w.argmax(-1)).all()) for g, w in zip(got, want, strict=True))}

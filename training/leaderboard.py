@@ -31,10 +31,10 @@ def _split_tasks(reports: Iterable[ReportLike]) -> tuple[list[ReportLike], list[
 
 
 def _dedupe(reports: Sequence[Report]) -> list[Report]:
-    """One report per (data, model, adapter, shots); a later one replaces an earlier one."""
-    keyed: dict[tuple[str, str, str | None, int], Report] = {}
+    """One report per (data, model, method, adapter, shots); a later one replaces an earlier one."""
+    keyed: dict[tuple[str, str, str, str | None, int], Report] = {}
     for r in reports:
-        keyed[(r.data, r.model, r.adapter, r.shots)] = r
+        keyed[(r.data, r.model, str(r.extra.get("method", "generative")), r.adapter, r.shots)] = r
     return list(keyed.values())
 
 
@@ -54,7 +54,7 @@ def build_leaderboard(report_paths: Iterable[ReportLike]) -> str:
     """Markdown leaderboard, one table per dataset, one row per model/adapter/shots.
 
     Columns: strict micro P/R/F1, F1 per label, messages/s, tokens/s; rows sorted by F1
-    (descending). Reports with the same dataset, model, adapter and shots: the last one wins.
+    (descending). Reports with the same dataset, model, method, adapter and shots: the last one wins.
     Classification reports (``--task classify``) get their own tables after the entity ones.
     """
     entity_reports, class_reports = _split_tasks(report_paths)

@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..methods import Method
 from ..models import resolve_model
 from ..options import ExtractOptions
-from ..prompt_check import check_served_prompt
+from ..prompt_check import check_adapters
 from ..settings import Settings
 from .http import ServerError, ServerInfo, describe_server, server_tokens
 from .options import ServerOptions
@@ -111,11 +111,8 @@ def build_remote_method(prepared: RemoteModel, server: ServerOptions, engine_opt
                           options=options, prompt_format=prepared.prompt_format,
                           max_model_len=info.max_model_len or engine_options.max_model_len,
                           loop_stop=LoopStop() if engine_options.loop_stop else None)
-    checks = [f"{a.name}: " + check_served_prompt(a.name, a.metadata, method.prompts.render,
-                                                  lambda text: method.planner.plan(text)[0].token_ids, options.shots)
-              for a in prepared.trained]
-    facts = {"method": "generative", "backend": "vllm-server"}
-    return method, facts | ({"prompt_check": ", ".join(checks)} if checks else {})
+    return method, {"method": "generative", "backend": "vllm-server"} | check_adapters(prepared.trained, method,
+                                                                                       options.shots)
 
 
 __all__ = ["RemoteModel", "ServerError", "ServerInfo", "ServerOptions", "build_remote_method", "connect",

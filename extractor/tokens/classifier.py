@@ -70,12 +70,21 @@ class TokenEngineConfig:
 
 def open_backend(config: TokenEngineConfig, pad_id: int = 0) -> tuple[Backend, str | None]:
     """The backend ``config`` asks for, and why vLLM was not used when ``auto`` fell back."""
+    skip = not_native_in_vllm(config.model) if config.backend == "auto" else None
+    if skip:
+        log.info("%s; serving with transformers", skip)
+        return TransformersBackend.load(config.model, config.dtype, config.batch_tokens, pad_id), skip
     if config.backend in ("auto", "vllm"):
         try:
-            return VllmBackend(config.model, max_model_len=config.max_len, batch_tokens=config.batch_tokens,
-                               dtype=config.dtype, kv_cache_bytes=config.kv_cache_bytes,
-                               gpu_memory_utilization=config.gpu_memory_utilization,
-                               enforce_eager=config.enforce_eager, seed=config.seed, extra=config.extra), None
+            backend = VllmBackend(config.model, max_model_len=config.max_len, batch_tokens=config.batch_tokens,
+                                  dtype=config.dtype, kv_cache_bytes=config.kv_cache_bytes,
+                                  gpu_memory_utilization=config.gpu_memory_utilization,
+                                  enforce_eager=config.enforce_eager, seed=config.seed, extra=config.extra)
+            if not attends_both_ways(backend):
+                del backend
+                raise EngineError(f"vLLM serves {config.model} with causal attention (its model class ignores "
+                                  "is_causal=False), so tags would not see the words after them")
+            return backend, None
         except EngineError as exc:
             if config.backend == "vllm":
                 raise
@@ -84,6 +93,33 @@ def open_backend(config: TokenEngineConfig, pad_id: int = 0) -> tuple[Backend, s
     else:
         reason = None
     return TransformersBackend.load(config.model, config.dtype, config.batch_tokens, pad_id), reason
+
+
+def not_native_in_vllm(model: str) -> str | None:
+    """Why vLLM should not serve this token classifier, for architectures it has no class of its own for.
+
+    vLLM loads those through its Transformers backend, which serves them causally and patches
+    transformers' own classes in the process (so a transformers fallback there would break too).
+    """
+    import json
+
+    config = Path(model) / "config.json"
+    if not config.is_file():
+        return None
+    archs = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
+    causal = [a.replace("ForTokenClassification", "ForCausalLM") for a in archs]
+    from vllm.model_executor.models import registry
+
+    if causal and all(a not in registry._TEXT_GENERATION_MODELS and a in registry._TRANSFORMERS_SUPPORTED_MODELS
+                      for a in causal):
+        return f"vLLM has no native class for {archs[0]} (only its Transformers backend, causal)"
+    return None
+
+
+def attends_both_ways(backend: Backend) -> bool:
+    """Whether a token's logits change when a later token does (bidirectional attention), on a probe."""
+    first, changed = backend.logits([[1, 2, 3, 4], [1, 2, 3, 5]])
+    return bool(abs(first[0] - changed[0]).max() > 1e-6)
 
 
 def bio_id2label(config: Any) -> list[str]:
