@@ -38,6 +38,12 @@ def _tokens(**kw: Any) -> Method:
     return TokenMethod(kw["classifier"], kw["options"])
 
 
+def _sequence(**kw: Any) -> Method:
+    from .sequence import SequenceMethod
+
+    return SequenceMethod(kw["classifier"], kw["options"], kw["class_name"])
+
+
 def _fake(**kw: Any) -> Method:
     from .fake import FakeMethod
 
@@ -49,6 +55,8 @@ METHODS: dict[str, MethodSpec] = {
                              "prompt + vLLM generation constrained to the schema's JSON, parsed and grounded"),
     "tokens": MethodSpec("tokens", False, _tokens,
                          "a bidirectional decoder with a BIO head (LoRA, merged) tags every token: exact spans"),
+    "sequence": MethodSpec("sequence", False, _sequence,
+                           "a bidirectional decoder with a class head (LoRA, merged) labels each message, with a score"),
     "fake": MethodSpec("fake", False, _fake, "scripted (surface, label) answers, grounded like the generative one"),
 }
 """Method name -> spec. The registry is data; :func:`build_method` is the one place it is read."""
