@@ -208,3 +208,20 @@ def test_sequence_config_defaults():
     assert (config.eval, config.out, config.save_steps) == ("spamassassin:dev",
                                                             Path("adapters/default-spamassassin-train-sequence"), 25)
     assert SequenceTrainConfig(data="imdb:train", eval="none").eval == ""
+
+
+def test_a_new_head_starts_at_zero_and_a_model_without_one_is_refused():
+    import torch
+    from transformers import Qwen2Config, Qwen2ForSequenceClassification
+
+    from training.sequence_trainer import zero_head
+
+    config = Qwen2Config(vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, num_labels=3, pad_token_id=0)
+    model = Qwen2ForSequenceClassification(config)
+    zero_head(model)
+    assert not model.score.weight.any()
+    logits = model(input_ids=torch.tensor([[1, 2, 3]])).logits
+    assert torch.equal(logits, torch.zeros_like(logits))
+    with pytest.raises(ConfigError, match="no linear 'score' head"):
+        zero_head(torch.nn.Module())

@@ -1,8 +1,8 @@
 """LoRA fine-tuning of a bidirectional sequence classifier (the ``sequence`` method): one config in, one adapter out.
 
 The base decoder is loaded as ``AutoModelForSequenceClassification`` with ``config.is_causal =
-False``; LoRA goes on the registry's target modules and the class head (``score``) is trained in
-full (peft ``modules_to_save``, float32). The head reads the last real token, so inputs never hold
+False``; LoRA goes on the registry's target modules and the class head (``score``, started at zero)
+is trained in full (peft ``modules_to_save``, float32). The head reads the last real token, so inputs never hold
 the pad id and long texts are cut to head + tail (:func:`extractor.sequence.classifier.encode_for_head`),
 exactly as served. Examples are the labelled texts of :mod:`training.classify_data`.
 
@@ -162,6 +162,20 @@ def accuracy(classifier: SequenceClassifier, texts: Sequence[LabelledText]) -> d
     return {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1, "examples": len(texts)}
 
 
+def zero_head(model: Any) -> None:
+    """Start the new class head at zero: every class equally likely (loss log(n)). A random head on the
+    decoder's large final hidden states starts with logits of several units and a loss far above chance."""
+    import torch
+
+    head = getattr(model, "score", None)
+    if not isinstance(head, torch.nn.Linear):
+        raise ConfigError(f"{type(model).__name__} has no linear 'score' head; the sequence method needs one")
+    with torch.no_grad():
+        head.weight.zero_()
+        if head.bias is not None:
+            head.bias.zero_()
+
+
 def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None, echo: Echo = stderr_echo) -> Path:
     """Fine-tune a sequence-classification adapter as ``config`` says and return its folder (``config.out``).
 
@@ -208,6 +222,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load model {resolved.name} from {resolved.path} for sequence classification: "
                           f"{exc}") from exc
+    zero_head(model)
     targets = check_targets(model, config.target_modules or resolved.lora_targets)
     lora = LoraConfig(task_type="SEQ_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
                       lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
