@@ -197,6 +197,7 @@ def test_train_classify_errors(args: list[str], message: str):
     pytest.param({"eval_steps": 4, "save_steps": 6}, "save_steps must be a multiple of eval_steps", id="save-steps"),
     pytest.param({"max_steps": 0}, "max_steps must be >= 1", id="steps"),
     pytest.param({"limit": 0}, "limit must be >= 1", id="limit"),
+    pytest.param({"head_lr": 0}, "head_lr must be > 0", id="head-lr"),
 ])
 def test_sequence_config_is_checked(changes: dict, message: str):
     with pytest.raises(ValueError, match=message):
@@ -208,6 +209,7 @@ def test_sequence_config_defaults():
     assert (config.eval, config.out, config.save_steps) == ("spamassassin:dev",
                                                             Path("adapters/default-spamassassin-train-sequence"), 25)
     assert SequenceTrainConfig(data="imdb:train", eval="none").eval == ""
+    assert SequenceTrainConfig(data="imdb:train", lr=2e-4).head_lr == pytest.approx(2e-5)
 
 
 def test_a_new_head_starts_at_zero_and_a_model_without_one_is_refused():

@@ -57,6 +57,8 @@ class SequenceTrainConfig:
         out: adapter folder; default ``adapters/<model>-<data>-sequence``.
         epochs, max_steps: training length; ``max_steps`` (when set) wins.
         lr, batch_size, grad_accum: optimiser; effective batch = ``batch_size * grad_accum`` texts.
+        head_lr: learning rate of the class head (default ``lr / 10``): its inputs, the decoder's final
+            hidden states, sum to thousands, so an Adam step at the LoRA rate swings the logits by units.
         lora_rank, lora_alpha, lora_dropout, target_modules: LoRA (targets default to the registry's).
         max_seq_len: tokens per text; longer texts keep head + tail (training cost grows with it).
         eval_steps: dev loss + accuracy every N steps; save_steps (default eval_steps): checkpoint every N.
@@ -74,7 +76,8 @@ class SequenceTrainConfig:
     out: Path | None = None
     epochs: float = 1.0
     max_steps: int | None = None
-    lr: float = 2e-4
+    lr: float = 1e-4
+    head_lr: float | None = None
     batch_size: int = 8
     grad_accum: int = 2
     lora_rank: int = 16
@@ -126,8 +129,10 @@ class SequenceTrainConfig:
             raise ValueError("max_steps must be >= 1 (leave it unset to train for `epochs`)")
         if self.max_steps is None and self.epochs <= 0:
             raise ValueError("epochs must be > 0")
-        if self.lr <= 0 or not 0 <= self.lora_dropout < 1:
-            raise ValueError("lr must be > 0 and lora_dropout in [0, 1)")
+        if self.head_lr is None:
+            set_("head_lr", self.lr / 10)
+        if self.lr <= 0 or self.head_lr <= 0 or not 0 <= self.lora_dropout < 1:
+            raise ValueError("lr and head_lr must be > 0 and lora_dropout in [0, 1)")
         for name in ("limit", "eval_limit"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 (leave it unset for all examples)")
@@ -174,6 +179,18 @@ def zero_head(model: Any) -> None:
         head.weight.zero_()
         if head.bias is not None:
             head.bias.zero_()
+
+
+def optimizer(model: Any, config: SequenceTrainConfig) -> Any:
+    """AdamW with the LoRA weights at ``lr`` and the head (``modules_to_save``) at ``head_lr``."""
+    import torch
+
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    head = [p for n, p in trained if "modules_to_save" in n]
+    if not head:
+        raise ConfigError("the class head is not trained (no modules_to_save): peft did not keep it")
+    return torch.optim.AdamW([{"params": [p for n, p in trained if "modules_to_save" not in n], "lr": config.lr},
+                              {"params": head, "lr": config.head_lr}], weight_decay=0.0)
 
 
 def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None, echo: Echo = stderr_echo) -> Path:
@@ -255,7 +272,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     if has_eval and config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer = _make_trainer_class()(
-        model=model, args=TrainingArguments(**args), train_dataset=Dataset.from_dict(train_rows),
+        model=model, args=TrainingArguments(**args), optimizers=(optimizer(model, config), None),
+        train_dataset=Dataset.from_dict(train_rows),
         eval_dataset=Dataset.from_dict(eval_rows) if has_eval else None, processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer), callbacks=callbacks, f1=dev_scores,
     )
@@ -280,7 +298,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
         "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
-        "max_seq_len": config.max_seq_len, "lr": config.lr,
+        "max_seq_len": config.max_seq_len, "lr": config.lr, "head_lr": config.head_lr,
         "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",
         "seed": config.seed, "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
         "throughput": trainer.meter.total(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
