@@ -214,6 +214,7 @@ class Extractor:
             "schema": self.options.schema.name,
             "entities": [e.to_dict() for e in entities],
             **({"classes": res.classes} if res.classes is not None else {}),
+            **({"class_scores": res.class_scores} if res.class_scores is not None else {}),
             "prompt_tokens": res.prompt_tokens,
             "completion_tokens": res.completion_tokens,
             "dedup_key": key,

@@ -154,7 +154,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         from .validators import apply_validation
 
         validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
-    if classes and prepared.method != "generative":
+    if classes and prepared.method not in ("generative", "sequence"):
         raise ConfigError(f"--classify needs the generative method; the {prepared.method} method finds entities only")
     if config.server.url:
         from .client.remote import build_remote_method

@@ -1,7 +1,7 @@
 """From a model choice to a ready method: resolve the model and adapters, pick the method, start its engine.
 
 One place for what ``extract``, ``evaluate`` and the mail-gold evaluation share. The method is
-``--method`` when given, else the adapter's (``method: tokens`` in its metadata), else generative.
+``--method`` when given, else the adapter's (``method: tokens`` or ``sequence`` in its metadata), else generative.
 """
 
 from __future__ import annotations
@@ -82,6 +82,13 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
     if len(set(names)) != len(names):
         raise ConfigError("--adapter names must be unique")
     chosen = _method_of(method, adapters)
+    if chosen == "sequence":
+        if len(adapters) != 1:
+            raise ConfigError("the sequence method serves exactly one sequence-classification adapter: "
+                              "pass one --adapter")
+        check_compatible(adapters[0], model, None)
+        return PreparedModel(model.name, model.path, model.prompt_format, adapters, adapters[0].name, "sequence",
+                             model.path, adapters)
     if chosen == "tokens":
         if len(adapters) != 1:
             raise ConfigError("the tokens method serves exactly one token-classification adapter: pass one --adapter")
@@ -125,6 +132,11 @@ def build_served_method(prepared: PreparedModel, engine_options: EngineOptions, 
     """The method that serves ``prepared``, its engine started; and what to list in the summary."""
     say = notify or (lambda note: None)
     t0 = time.perf_counter()
+    if prepared.method == "sequence":
+        from .sequence.serving import sequence_method
+
+        return sequence_method(prepared.adapters[0], prepared.base_path or prepared.path, settings.cache_dir,
+                               options, engine_options.eager, say)
     if prepared.method == "tokens":
         from .tokens import TokenClassifier
 

@@ -33,7 +33,8 @@ class ClassEvalConfig:
     Attributes:
         data: ``imdb:test``, ``sentipolc:test``, ``spamassassin:test`` (or ``:dev``).
         model: registry alias, hub id or folder.
-        adapter: optional ``NAME=PATH`` LoRA adapter (generative).
+        adapter: optional ``NAME=PATH`` LoRA adapter: generative, or a sequence classifier (``method:
+            sequence`` in its metadata, served by the pooling runner).
         shots: few-shot examples from the training split (balanced over the labels, in turn).
         limit: a fixed stratified subset of N examples (:func:`training.classify_data.stratified`),
             written ``data[n=N]`` in the report.
@@ -98,7 +99,7 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
     schema = replace(schema, examples=pick_shots(splits["train"], list(schema.labels), config.shots))
     adapters = (config.adapter,) if config.adapter else ()
     prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
-                             schema=NO_ENTITIES, method="generative")
+                             schema=NO_ENTITIES)  # the adapter's method: generative or sequence
     options = ExtractOptions(schema=NO_ENTITIES, shots=config.shots, max_tokens=config.max_tokens,
                              batch_size=config.batch_size, recognizers=False, classes=(schema,))
     method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)

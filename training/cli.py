@@ -54,21 +54,37 @@ QUANT_CHOICES = ("4bit", "8bit", "none")
 @click.option("--limit", type=click.IntRange(1), default=None, help="First N training examples only.")
 @click.option("--resume/--restart", default=None, help="Continue from the last checkpoint in OUT/checkpoints [default: resume].")
 @click.option("--keep-checkpoints", is_flag=True, default=None, help="Keep OUT/checkpoints after success.")
-@click.option("--method", type=click.Choice(["generative", "tokens"]), default="generative", show_default=True,
+@click.option("--method", type=click.Choice(["generative", "tokens", "sequence"]), default="generative",
+              show_default=True,
               help="generative: LoRA on the prompt -> JSON completion; tokens: a bidirectional token classifier "
-                   "(is_causal off, BIO head + LoRA), served merged by vLLM's pooling runner.")
+                   "(is_causal off, BIO head + LoRA); sequence (--task classify): a bidirectional message "
+                   "classifier (class head + LoRA). Both classifiers are served merged by vLLM's pooling runner.")
+@click.option("--task", type=click.Choice(["entities", "classify"]), default="entities", show_default=True,
+              help="entities: spans; classify: message classes (--data imdb:train, sentipolc:train, "
+                   "spamassassin:train).")
+@click.option("--classify", default=None, metavar="NAME",
+              help="--task classify: class schema (polarity, sentiment, spam, .json, module:Class) "
+                   "[default: the data set's].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
-          target_modules: str | None, quiet: bool, method: str, **kw: Any) -> None:
+          target_modules: str | None, quiet: bool, method: str, task: str, classify: str | None, **kw: Any) -> None:
     """Fine-tune a LoRA adapter that `extract-entities --adapter NAME=OUT` can serve.
 
     \b
     extract-entities train --data kind:WN_train --max-steps 200 -o adapters/kind-wn
     extract-entities train --config examples/train.yaml --quant 4bit     # QLoRA on CUDA
+    extract-entities train --task classify --method sequence --data imdb:train --max-steps 60
     """
     from extractor.errors import ExtractError
     from training.config import TrainConfig
 
+    if task == "entities" and (method == "sequence" or classify):
+        raise click.ClickException("--method sequence and --classify train a message classifier: add --task classify")
+    if task == "classify":
+        from training.classify_cli import train_classify
+
+        train_classify(method, classify, config_file, eval_, format_, lora_rank, target_modules, quiet, kw)
+        return
     if method == "tokens":
         _train_tokens(config_file, eval_, format_, lora_rank, target_modules, quiet, kw)
         return

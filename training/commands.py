@@ -23,10 +23,11 @@ from extractor.config import EngineOptions, take
               help="--task classify: class schema to prompt with [default: the data set's].")
 @click.option("-m", "--model", default="default", show_default=True,
               help="Registry alias, hub id or local folder ('none' with mailgold: the recognizers alone).")
-@click.option("--adapter", default=None, metavar="NAME=PATH", help="peft LoRA adapter to evaluate.")
-@click.option("--method", type=click.Choice(["generative", "tokens"]), default=None,
-              help="Extraction method [default: the adapter's (tokens for a token-classification adapter), "
-                   "else generative].")
+@click.option("--adapter", default=None, metavar="NAME=PATH",
+              help="peft LoRA adapter to evaluate (--task classify: generative, or a sequence classifier).")
+@click.option("--method", type=click.Choice(["generative", "tokens", "sequence"]), default=None,
+              help="Extraction method [default: the adapter's (tokens / sequence for a token / sequence "
+                   "classification adapter), else generative].")
 @click.option("--merge", is_flag=True, help="Serve the adapter merged into the base weights.")
 @click.option("--data", default="kind:WN_test", show_default=True,
               help="kind:WN_test, kind:FIC_test, wikineural:test, mailgold:FOLDER (our e-mail gold set, e.g. "

@@ -22,9 +22,9 @@ from .options import options_of
 @click.option("--adapter", "adapters", multiple=True, metavar="NAME=PATH", help="peft LoRA folder (repeatable); with --server, NAME alone is a LoRA the server serves.")
 @click.option("--route", "routes", multiple=True, metavar="PATTERN=NAME",
               help="Glob on folder/file picking the adapter (NAME 'base' = none). First match wins.")
-@click.option("--method", type=click.Choice(["generative", "tokens"]), default=None,
-              help="Extraction method [default: the adapter's (tokens for a token-classification adapter), "
-                   "else generative].")
+@click.option("--method", type=click.Choice(["generative", "tokens", "sequence"]), default=None,
+              help="Extraction method [default: the adapter's (tokens / sequence for a token / sequence "
+                   "classification adapter), else generative].")
 @click.option("--merge", is_flag=True, help="Merge the single --adapter into the base weights (base-model speed).")
 @click.option("--schema", default=None, help="Built-in name (italian_email, kind, none), JSON Schema file, or module:Class.")
 @click.option("--classify", multiple=True, metavar="NAME",

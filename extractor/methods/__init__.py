@@ -44,6 +44,12 @@ def _server(**kw: Any) -> Method:
     return ServerMethod(**kw)
 
 
+def _sequence(**kw: Any) -> Method:
+    from .sequence import SequenceMethod
+
+    return SequenceMethod(kw["classifier"], kw["options"], kw["class_name"])
+
+
 def _fake(**kw: Any) -> Method:
     from .fake import FakeMethod
 
@@ -57,6 +63,8 @@ METHODS: dict[str, MethodSpec] = {
                          "a bidirectional decoder with a BIO head (LoRA, merged) tags every token: exact spans"),
     "server": MethodSpec("server", False, _server,
                          "the generative method's prompts completed by a running vLLM server (--server)"),
+    "sequence": MethodSpec("sequence", False, _sequence,
+                           "a bidirectional decoder with a class head (LoRA, merged) labels each message, with a score"),
     "fake": MethodSpec("fake", False, _fake, "scripted (surface, label) answers, grounded like the generative one"),
 }
 """Method name -> spec. The registry is data; :func:`build_method` is the one place it is read."""

@@ -17,7 +17,8 @@ Item = tuple[Any, str, "str | None"]
 class TextResult:
     """Entities found in one text, or why none could be read from the model.
 
-    ``classes`` holds the label of each class schema asked (``None`` when none was asked).
+    ``classes`` holds the label of each class schema asked (``None`` when none was asked);
+    ``class_scores`` the probability of that label, for methods that give one (the sequence head).
     """
 
     entities: list[Entity]
@@ -29,6 +30,7 @@ class TextResult:
     truncated: bool = False
     looped: bool = False
     classes: dict[str, str] | None = None
+    class_scores: dict[str, float] | None = None
 
 
 class Method(Protocol):

@@ -60,7 +60,15 @@ def load_token_model(path: str, dtype: str = "auto", *, new_head: bool = False, 
 
     ``new_head``: ``path`` is a base decoder, so the head is expected to be missing (not reported).
     """
-    from transformers import AutoConfig, AutoModelForTokenClassification
+    return load_bidirectional(path, "AutoModelForTokenClassification", dtype, new_head=new_head, **config_overrides)
+
+
+def load_bidirectional(path: str, auto_class: str, dtype: str = "auto", *, new_head: bool = False,
+                       **config_overrides: Any) -> Any:
+    """A ``transformers`` ``auto_class`` (``AutoModelForTokenClassification``, ``...SequenceClassification``)
+    from ``path`` with ``config.is_causal = False``; ``new_head`` as in :func:`load_token_model`."""
+    import transformers
+    from transformers import AutoConfig
     from transformers.utils import logging as hf_logging
 
     config = AutoConfig.from_pretrained(path, **config_overrides)
@@ -72,7 +80,7 @@ def load_token_model(path: str, dtype: str = "auto", *, new_head: bool = False, 
     if new_head:
         hf_logging.set_verbosity_error()
     try:
-        return AutoModelForTokenClassification.from_pretrained(path, **kwargs)
+        return getattr(transformers, auto_class).from_pretrained(path, **kwargs)
     finally:
         hf_logging.set_verbosity(verbosity)
 
@@ -159,7 +167,7 @@ class VllmBackend:
             kwargs["gpu_memory_utilization"] = gpu_memory_utilization
             if kv_cache_bytes:
                 kwargs["kv_cache_memory_bytes"] = kv_cache_bytes
-        log.info("starting vLLM (pooling, token_classify) on %s", model)
+        log.info("starting vLLM (pooling runner, bidirectional) on %s", model)
         try:
             self.llm = LLM(**kwargs)
         except Exception as exc:  # vLLM raises many types; the caller needs one

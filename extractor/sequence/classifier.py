@@ -1,0 +1,232 @@
+"""Texts in, one label and its softmax score out, with a bidirectional sequence classifier.
+
+A text is tokenised, its pad tokens dropped (both backends pool the last real token: transformers
+finds it by the pad id, vLLM's pooler takes the last position) and, when longer than ``max_len``,
+cut to its head and tail (:func:`head_tail`), as the trainer cut it. The backends return logits;
+the softmax is taken here, so both give the same scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor.adapters import Adapter
+from extractor.errors import ConfigError, EngineError
+from extractor.tokens.backends import TransformersBackend, VllmBackend, budget_batches, load_bidirectional
+
+from .merge import AUTO_CLASS
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "vllm", "transformers")
+HEAD_SHARE = 4
+"""A long text keeps its first ``max_len // HEAD_SHARE`` tokens and fills the rest from its end."""
+
+
+def head_tail(ids: Sequence[int], max_len: int) -> list[int]:
+    """``ids`` when it fits ``max_len``, else its first quarter of ``max_len`` and the tail that fills the rest."""
+    ids = list(ids)
+    if len(ids) <= max_len:
+        return ids
+    head = max_len // HEAD_SHARE
+    return ids[:head] + ids[len(ids) - (max_len - head):]
+
+
+def encode_for_head(tokenizer: Any, text: str, max_len: int, pad_id: int | None) -> list[int]:
+    """The token ids the head is trained and served on: pad tokens dropped, head + tail within ``max_len``."""
+    ids = [i for i in tokenizer(text)["input_ids"] if i != pad_id]
+    return head_tail(ids or [tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0], max_len)
+
+
+@dataclass(frozen=True)
+class SequenceEngineConfig:
+    """Everything that shapes a sequence classifier. Frozen: one engine per config.
+
+    Attributes:
+        model: folder of a ``*ForSequenceClassification`` model (a merged adapter) whose ``id2label``
+            are the class labels.
+        backend: ``vllm``, ``transformers``, or ``auto`` (vLLM, else transformers when vLLM cannot start).
+        max_len: tokens per text (head + tail beyond it); vLLM's ``max_model_len``.
+        batch_tokens: token budget of one forward batch (transformers) or one vLLM step.
+        dtype: ``auto`` (the checkpoint's), ``float32``, ``bfloat16`` or ``float16``.
+        kv_cache_bytes, gpu_memory_utilization, enforce_eager, seed, extra: vLLM's, as for the token method.
+    """
+
+    model: str
+    backend: str = "auto"
+    max_len: int = 512
+    batch_tokens: int = 8192
+    dtype: str = "auto"
+    kv_cache_bytes: int | None = None
+    gpu_memory_utilization: float = 0.9
+    enforce_eager: bool = False
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.max_len < 2 or self.batch_tokens < 1:
+            raise ValueError("max_len must be >= 2 and batch_tokens >= 1")
+
+
+class TransformersSequenceBackend(TransformersBackend):
+    """Right-padded batches through a transformers ``*ForSequenceClassification`` (or a peft model around one)."""
+
+    @classmethod
+    def load(cls, path: str, dtype: str = "auto", batch_tokens: int = 8192,
+             pad_id: int = 0) -> TransformersSequenceBackend:
+        import torch
+
+        model = load_bidirectional(path, AUTO_CLASS, dtype)
+        if torch.cuda.is_available():
+            model = model.to("cuda")
+        return cls(model.eval(), pad_id, batch_tokens)
+
+    def logits(self, inputs: Sequence[Sequence[int]]) -> list[Any]:
+        """One ``[n_labels]`` float32 array per input."""
+        import torch
+
+        out: list[Any] = [None] * len(inputs)
+        device = next(self.model.parameters()).device
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                for batch in budget_batches([len(x) for x in inputs], self.batch_tokens):
+                    width = len(inputs[batch[0]])
+                    ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+                    mask = torch.zeros((len(batch), width), dtype=torch.long)
+                    for row, i in enumerate(batch):
+                        ids[row, : len(inputs[i])] = torch.tensor(list(inputs[i]), dtype=torch.long)
+                        mask[row, : len(inputs[i])] = 1
+                    logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                    for row, i in enumerate(batch):
+                        out[i] = logits[row].float().cpu().numpy()
+        finally:
+            self.model.train(was_training)
+        return out
+
+
+class VllmSequenceBackend(VllmBackend):
+    """vLLM's pooling runner, ``LLM.classify`` on the last token, bidirectional (``is_causal: False``)."""
+
+    def logits(self, inputs: Sequence[Sequence[int]]) -> list[Any]:
+        import numpy as np
+        from vllm import PoolingParams, TokensPrompt
+
+        if not inputs:
+            return []
+        prompts = [TokensPrompt(prompt_token_ids=list(ids)) for ids in inputs]
+        try:
+            outputs = self.llm.classify(prompts, use_tqdm=False, pooling_params=PoolingParams(use_activation=False))
+        except Exception as exc:
+            raise EngineError(f"sequence classification failed: {type(exc).__name__}: {exc}") from exc
+        return [np.asarray(o.outputs.probs, dtype=np.float32) for o in outputs]
+
+
+def open_backend(config: SequenceEngineConfig, pad_id: int) -> tuple[Any, str | None]:
+    """The backend ``config`` asks for, and why vLLM was not used when ``auto`` fell back."""
+    reason = None
+    if config.backend in ("auto", "vllm"):
+        try:
+            return VllmSequenceBackend(config.model, max_model_len=config.max_len, batch_tokens=config.batch_tokens,
+                                       dtype=config.dtype, kv_cache_bytes=config.kv_cache_bytes,
+                                       gpu_memory_utilization=config.gpu_memory_utilization,
+                                       enforce_eager=config.enforce_eager, seed=config.seed, extra=config.extra), None
+        except EngineError as exc:
+            if config.backend == "vllm":
+                raise
+            log.warning("%s; falling back to transformers", exc)
+            reason = str(exc)
+    return TransformersSequenceBackend.load(config.model, config.dtype, config.batch_tokens, pad_id), reason
+
+
+def class_labels(config: Any) -> list[str]:
+    """The class names of a model config in id order; ``ConfigError`` when it has fewer than two."""
+    id2label = {int(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
+    labels = [id2label.get(i, "") for i in range(len(id2label))]
+    if len(labels) < 2 or not all(labels):
+        raise ConfigError(f"the model's labels ({', '.join(labels) or 'none'}) are not a class set")
+    return labels
+
+
+def pad_id_of(config: Any, tokenizer: Any) -> int:
+    """The pad id the head pools around: the model config's, else the tokenizer's pad or eos."""
+    for tid in (getattr(config, "pad_token_id", None), tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if tid is not None:
+            return int(tid)
+    return 0
+
+
+class SequenceClassifier:
+    """A tokenizer, class labels and a backend: ``classify(texts)`` -> ``(label, score)`` per text."""
+
+    def __init__(self, config: SequenceEngineConfig, *, backend: Any = None, tokenizer: Any = None,
+                 labels: Sequence[str] | None = None, pad_id: int | None = None) -> None:
+        self.config = config
+        if tokenizer is None or labels is None or pad_id is None:
+            from transformers import AutoConfig, AutoTokenizer
+
+            tokenizer = tokenizer or AutoTokenizer.from_pretrained(config.model)
+            model_config = AutoConfig.from_pretrained(config.model)
+            labels = labels or class_labels(model_config)
+            pad_id = pad_id_of(model_config, tokenizer) if pad_id is None else pad_id
+        self.tokenizer, self.labels, self.pad_id = tokenizer, list(labels), pad_id
+        self.fallback_reason: str | None = None
+        if backend is None:
+            backend, self.fallback_reason = open_backend(config, pad_id)
+        self.backend = backend
+        log.info("sequence classifier on %s: %s backend, %d classes", config.model, backend.name, len(self.labels))
+
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, *, max_len: int = 512, batch_tokens: int = 8192) -> SequenceClassifier:
+        """Wrap a transformers model already in memory (a peft model while training) in the transformers backend."""
+        config = SequenceEngineConfig(model=str(getattr(model.config, "_name_or_path", "") or "in-memory"),
+                                      backend="transformers", max_len=max_len, batch_tokens=batch_tokens)
+        pad = pad_id_of(model.config, tokenizer)
+        return cls(config, backend=TransformersSequenceBackend(model, pad, batch_tokens), tokenizer=tokenizer,
+                   labels=class_labels(model.config), pad_id=pad)
+
+    @classmethod
+    def for_adapter(cls, adapter: Adapter, base_path: str, cache_dir: Path, **options: Any) -> SequenceClassifier:
+        """Serve a trained sequence adapter merged into ``base_path`` (cached under ``cache_dir``), texts cut at
+        the length it was trained with unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
+        from .merge import merge_sequence_adapter
+
+        merged = merge_sequence_adapter(base_path, adapter, cache_dir)
+        trained = adapter.metadata.get("max_seq_len")
+        defaults = {"max_len": trained} if isinstance(trained, int) else {}
+        return cls(SequenceEngineConfig(model=str(merged), **{**defaults, **options}))
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    def encode(self, text: str) -> list[int]:
+        return encode_for_head(self.tokenizer, text, self.config.max_len, self.pad_id)
+
+    def logits(self, texts: Sequence[str]) -> list[Any]:
+        """The class logits of each text (one backend call)."""
+        return self.backend.logits([self.encode(t) for t in texts])
+
+    def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """The argmax label of each text and its softmax probability."""
+        out = []
+        for row in self.logits(texts):
+            probs = softmax(row)
+            best = int(probs.argmax())
+            out.append((self.labels[best], float(probs[best])))
+        return out
+
+
+def softmax(row: Any) -> Any:
+    import numpy as np
+
+    z = np.asarray(row, dtype=np.float64)
+    e = np.exp(z - z.max())
+    return e / e.sum()

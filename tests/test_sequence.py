@@ -1,0 +1,229 @@
+"""The sequence-classification method: head + tail cutting, the method in the pipeline, serving checks,
+``train --task classify`` options and errors (no model: scripted classifier; the tiny real run is in
+tests/test_sequence_engine.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.cli import main
+from extractor.errors import ConfigError
+from extractor.methods import build_method
+from extractor.pipeline import ExtractOptions, Extractor
+from extractor.sequence.classifier import encode_for_head, head_tail, softmax
+from extractor.sequence.serving import check_request
+from extractor.serving import prepare_model
+from extractor.settings import load_settings
+from schemas import NO_ENTITIES, load_schema
+from schemas.classes import POLARITY, SENTIMENT, SPAM
+from training.sequence_trainer import SequenceTrainConfig
+
+
+@pytest.mark.parametrize(("n", "max_len", "expected"), [
+    pytest.param(5, 8, [0, 1, 2, 3, 4], id="fits"),
+    pytest.param(8, 8, list(range(8)), id="exactly"),
+    pytest.param(20, 8, [0, 1, 14, 15, 16, 17, 18, 19], id="head-quarter-then-tail"),
+    pytest.param(10, 3, [3, 4, 5, 6, 7, 8, 9][-3:], id="no-room-for-a-head"),
+])
+def test_head_tail(n: int, max_len: int, expected: list[int]):
+    assert head_tail(range(n), max_len) == expected
+
+
+class FakeTokenizer:
+    eos_token_id = 9
+
+    def __call__(self, text: str) -> dict:
+        return {"input_ids": [int(c) for c in text]}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("1230", [1, 2, 3], id="pad-dropped"),
+    pytest.param("000", [9], id="only-pads-gives-eos"),
+    pytest.param("1234567", [1, 5, 6, 7], id="cut-after-pads-dropped"),
+])
+def test_encoded_inputs_never_hold_the_pad_id(text: str, expected: list[int]):
+    assert encode_for_head(FakeTokenizer(), text, 4, pad_id=0) == expected
+
+
+class ScriptedClassifier:
+    """Positive when the text says 'good'; raises on 'BOOM'."""
+
+    def __init__(self) -> None:
+        self.labels = ["positive", "negative"]
+        self.calls: list[int] = []
+
+    def encode(self, text: str) -> list[int]:
+        return list(range(len(text.split())))
+
+    def classify(self, texts):
+        self.calls.append(len(texts))
+        if any("BOOM" in t for t in texts):
+            raise RuntimeError("scripted failure")
+        return [("positive", 0.9) if "good" in t else ("negative", 0.75) for t in texts]
+
+
+def _extractor(classifier, recognizers: bool = False) -> Extractor:
+    options = ExtractOptions(schema=NO_ENTITIES, recognizers=recognizers, batch_size=4, classes=(POLARITY,))
+    return Extractor(build_method("sequence", classifier=classifier, options=options, class_name="polarity"),
+                     options, model_name="tiny")
+
+
+def test_results_carry_the_class_and_its_score():
+    good, bad = _extractor(ScriptedClassifier()).extract_texts(["a good film", "a dull one"])
+    assert (good.classes, good.class_scores, good.entities) == ({"polarity": "positive"}, {"polarity": 0.9}, [])
+    assert (bad.classes, bad.class_scores) == ({"polarity": "negative"}, {"polarity": 0.75})
+    assert good.prompt_tokens == 3 and good.completion_tokens == 0
+
+
+def test_a_failing_batch_is_retried_text_by_text():
+    classifier = ScriptedClassifier()
+    results = _extractor(classifier).extract_texts(["good", "BOOM", "bad", "good"])
+    assert [r.error is not None for r in results] == [False, True, False, False]
+    assert "scripted failure" in results[1].error and results[1].classes is None
+    assert [r.classes for r in results if r.error is None] == [{"polarity": p} for p in ("positive", "negative",
+                                                                                       "positive")]
+    assert classifier.calls[0] == 4
+
+
+def test_softmax_is_stable_and_sums_to_one():
+    probs = softmax([1000.0, 1001.0])
+    assert abs(probs.sum() - 1) < 1e-9 and probs.argmax() == 1
+
+
+class Adapter:
+    def __init__(self, metadata: dict) -> None:
+        self.name, self.path, self.metadata = "pol", Path("/nowhere"), metadata
+
+
+POLARITY_ADAPTER = {"method": "sequence", "class_schema": "polarity", "labels": ["positive", "negative"]}
+
+
+@pytest.mark.parametrize(("metadata", "schema", "classes", "message"), [
+    pytest.param(POLARITY_ADAPTER, "italian_email", (POLARITY,), "pass --schema none --classify polarity",
+                 id="entities-asked"),
+    pytest.param(POLARITY_ADAPTER, "none", (SPAM,), "classifies polarity (positive, negative): pass --classify "
+                 "polarity", id="another-class"),
+    pytest.param(POLARITY_ADAPTER, "none", (POLARITY, SPAM), "pass --classify polarity (and nothing else)",
+                 id="two-classes"),
+    pytest.param({**POLARITY_ADAPTER, "class_schema": "sentiment"}, "none", (SENTIMENT,),
+                 "trained on sentiment labels positive, negative, not positive, negative, neutral, mixed",
+                 id="other-labels"),
+    pytest.param({"method": "sequence"}, "none", (POLARITY,), "not a sequence-classification adapter",
+                 id="metadata-without-labels"),
+])
+def test_the_request_must_match_the_adapter(metadata, schema, classes, message):
+    options = ExtractOptions(schema=load_schema(schema), classes=classes)
+    with pytest.raises(ConfigError) as err:
+        check_request(Adapter(metadata), options)
+    assert message in str(err.value)
+
+
+def _sequence_adapter(folder: Path, base: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 16,
+                                                            "base_model_name_or_path": str(base)}))
+    (folder / "extract_entities.json").write_text(json.dumps({**POLARITY_ADAPTER, "base_model": str(base)}))
+    return folder
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    folder = tmp_path / "base"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+def test_a_sequence_adapter_picks_the_sequence_method(tmp_path: Path, base: Path):
+    adapter = _sequence_adapter(tmp_path / "a", base)
+    prepared = prepare_model(str(base), (f"pol={adapter}",), merge=False, settings=load_settings(),
+                             schema=NO_ENTITIES)
+    assert (prepared.method, prepared.merged, prepared.base_path) == ("sequence", "pol", str(base))
+
+
+@pytest.mark.parametrize(("specs", "method", "message"), [
+    pytest.param(("a", "b"), None, "exactly one sequence-classification adapter", id="two-adapters"),
+    pytest.param(("a",), "tokens", "cannot serve adapters trained for the sequence method", id="tokens-method"),
+])
+def test_sequence_serving_errors(tmp_path: Path, base: Path, specs, method, message):
+    pairs = tuple(f"{n}={_sequence_adapter(tmp_path / n, base)}" for n in specs)
+    with pytest.raises(ConfigError) as err:
+        prepare_model(str(base), pairs, merge=False, settings=load_settings(), schema=NO_ENTITIES, method=method)
+    assert message in str(err.value)
+
+
+def test_mailbox_with_entities_and_a_sequence_adapter_says_what_to_pass(tmp_path: Path, base: Path):
+    adapter = _sequence_adapter(tmp_path / "a", base)
+    mbox = Path(__file__).resolve().parents[1] / "examples" / "italian.mbox"
+    result = CliRunner().invoke(main, [str(mbox), "-m", str(base), "--classify", "polarity", "--adapter",
+                                       f"pol={adapter}", "-q"])
+    assert result.exit_code != 0
+    assert "pass --schema none --classify polarity" in str(result.exception) + result.output
+
+
+TRAIN_ERRORS = [
+    pytest.param(["--method", "sequence", "--data", "imdb:train"], "add --task classify", id="sequence-without-task"),
+    pytest.param(["--classify", "spam", "--data", "imdb:train"], "add --task classify", id="classify-without-task"),
+    pytest.param(["--task", "classify", "--method", "tokens", "--data", "imdb:train"],
+                 "--task classify trains --method sequence", id="tokens-cannot-classify"),
+    pytest.param(["--task", "classify", "--method", "sequence", "--data", "imdb:train", "--shots", "2"],
+                 "--task classify --method sequence does not take --shots", id="sequence-has-no-shots"),
+    pytest.param(["--task", "classify", "--method", "sequence", "--data", "imdb:train", "--schema", "kind"],
+                 "does not take --schema", id="no-entity-schema"),
+    pytest.param(["--task", "classify", "--method", "sequence"], "--task classify needs --data imdb:train",
+                 id="data-required"),
+    pytest.param(["--task", "classify", "--method", "sequence", "--data", "nope:train"],
+                 "unknown classification data 'nope:train'", id="unknown-data"),
+    pytest.param(["--task", "classify", "--method", "sequence", "--data", "imdb:train,sentipolc:train"],
+                 "data must name one split", id="one-split"),
+    pytest.param(["--task", "classify", "--data", "imdb:train", "--format", "alpaca"],
+                 "--method generative does not take --format", id="generative-json-only"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), TRAIN_ERRORS)
+def test_train_classify_errors(args: list[str], message: str):
+    result = CliRunner().invoke(main, ["train", *args])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    pytest.param({"max_seq_len": 4}, "max_seq_len must be >= 8", id="short"),
+    pytest.param({"eval_steps": 4, "save_steps": 6}, "save_steps must be a multiple of eval_steps", id="save-steps"),
+    pytest.param({"max_steps": 0}, "max_steps must be >= 1", id="steps"),
+    pytest.param({"limit": 0}, "limit must be >= 1", id="limit"),
+    pytest.param({"head_lr": 0}, "head_lr must be > 0", id="head-lr"),
+])
+def test_sequence_config_is_checked(changes: dict, message: str):
+    with pytest.raises(ValueError, match=message):
+        SequenceTrainConfig(data="imdb:train", **changes)
+
+
+def test_sequence_config_defaults():
+    config = SequenceTrainConfig(data="spamassassin:train")
+    assert (config.eval, config.out, config.save_steps) == ("spamassassin:dev",
+                                                            Path("adapters/default-spamassassin-train-sequence"), 25)
+    assert SequenceTrainConfig(data="imdb:train", eval="none").eval == ""
+    assert SequenceTrainConfig(data="imdb:train", lr=2e-4).head_lr == pytest.approx(2e-5)
+
+
+def test_a_new_head_starts_at_zero_and_a_model_without_one_is_refused():
+    import torch
+    from transformers import Qwen2Config, Qwen2ForSequenceClassification
+
+    from training.sequence_trainer import zero_head
+
+    config = Qwen2Config(vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, num_labels=3, pad_token_id=0)
+    model = Qwen2ForSequenceClassification(config)
+    zero_head(model)
+    assert not model.score.weight.any()
+    logits = model(input_ids=torch.tensor([[1, 2, 3]])).logits
+    assert torch.equal(logits, torch.zeros_like(logits))
+    with pytest.raises(ConfigError, match="no linear 'score' head"):
+        zero_head(torch.nn.Module())
