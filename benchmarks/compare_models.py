@@ -54,10 +54,11 @@ def child(args: argparse.Namespace) -> None:
     # The base rows share one engine; each adapter is served merged by its own (as kind_baselines does;
     # vLLM's CPU backend cannot serve LoRA on a mixture-of-experts model such as Mixtral).
     groups = [((), [(s, None) for s in args.shots])] + [((spec,), [(0, spec)]) for spec in specs]
-    for served, rows in groups:
-        if not rows:
-            continue
-        prepared = prepare_model(_model_arg(model, args), served, merge=bool(served), settings=settings, schema=schema)
+    # Merge every adapter before the first engine starts: once vLLM has loaded a model through its
+    # Transformers backend (Phi), transformers' own classes are patched in this process.
+    prepared_groups = [(prepare_model(_model_arg(model, args), served, merge=bool(served), settings=settings,
+                                      schema=schema), rows) for served, rows in groups if rows]
+    for prepared, rows in prepared_groups:
         engine = build_engine(prepared, engine_options, settings)
         for shots, spec in rows:
             config = EvalConfig(model=_model_arg(model, args), data=args.data, limit=args.limit, shots=shots,
