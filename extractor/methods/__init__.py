@@ -44,6 +44,12 @@ def _server(**kw: Any) -> Method:
     return ServerMethod(**kw)
 
 
+def _ray(**kw: Any) -> Method:
+    from ..raydata.method import RayMethod
+
+    return RayMethod(**kw)
+
+
 def _fake(**kw: Any) -> Method:
     from .fake import FakeMethod
 
@@ -57,6 +63,8 @@ METHODS: dict[str, MethodSpec] = {
                          "a bidirectional decoder with a BIO head (LoRA, merged) tags every token: exact spans"),
     "server": MethodSpec("server", False, _server,
                          "the generative method's prompts completed by a running vLLM server (--server)"),
+    "ray": MethodSpec("ray", False, _ray,
+                      "the generative method's prompts completed by Ray Data LLM's vLLM replicas (--ray)"),
     "fake": MethodSpec("fake", False, _fake, "scripted (surface, label) answers, grounded like the generative one"),
 }
 """Method name -> spec. The registry is data; :func:`build_method` is the one place it is read."""
