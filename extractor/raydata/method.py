@@ -130,7 +130,7 @@ class RayMethod:
                                self.options.max_tokens) for i, (ids, a) in enumerate(requests)]
         ds = self._processor(ray.data.from_items(items))
         seen: set[int] = set()
-        rows = ds.map(R.settle, num_cpus=self.ray.stage_cpus).iter_rows()
+        rows = iter(ds.map(R.settle, num_cpus=self.ray.stage_cpus).iter_rows())
         while True:
             try:
                 row = next(rows, None)
