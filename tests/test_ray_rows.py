@@ -82,3 +82,20 @@ def test_ray_and_server_together_fail_with_one_line(tmp_path):
                                        "-q"])
     assert result.exit_code == 1, result.output
     assert result.output.strip().count("\n") == 0 and "--server and --ray" in result.output
+
+
+@pytest.mark.parametrize("args,replicas", [
+    pytest.param(["--ray"], 1, id="one-replica-by-default"),
+    pytest.param(["--ray", "--concurrency", "3"], 3, id="concurrency-is-replicas"),
+])
+def test_concurrency_counts_engine_replicas_with_ray(tmp_path, monkeypatch, args, replicas):
+    import extractor.runner
+    from extractor.summary import Summary
+
+    seen = []
+    monkeypatch.setattr(extractor.runner, "run", lambda config, stop=None, notify=None: seen.append(config) or Summary())
+    box = tmp_path / "a.mbox"
+    box.write_text("From a@b Mon Mar  4 09:12:00 2024\nFrom: a@b\nSubject: s\n\nciao\n")
+    result = CliRunner().invoke(main, [str(box), *args, "-q"])
+    assert result.exit_code == 0, result.output
+    assert (seen[0].ray.enabled, seen[0].ray.replicas) == (True, replicas)
