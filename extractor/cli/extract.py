@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import click
 
 from ..client.options import ServerOptions
 from ..config import EngineOptions, take
+from ..raydata.options import RayOptions
 from ..sources.imap.options import ImapOptions
 from .options import options_of
 
@@ -51,6 +53,7 @@ from .options import options_of
 @click.option("--no-text", is_flag=True, help="Leave the message text out of records.")
 @options_of(ImapOptions)
 @options_of(ServerOptions)
+@options_of(RayOptions)
 @click.option("-q", "--quiet", is_flag=True, help="No progress, no notes and no summary line.")
 @click.option("--summary-json", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Write the run's summary as JSON to this file ('-' for stderr).")
@@ -61,9 +64,12 @@ def extract(inputs: tuple[str, ...], adapters: tuple[str, ...], routes: tuple[st
     from ..runner import RunConfig, errors_path_of, run
 
     engine, imap, server = take(EngineOptions, kw), take(ImapOptions, kw), take(ServerOptions, kw)
+    ray = take(RayOptions, kw)
+    if ray.enabled and click.get_current_context().get_parameter_source("concurrency").name != "DEFAULT":
+        ray = replace(ray, replicas=server.concurrency)  # --concurrency with --ray: engine replicas
     config = RunConfig(inputs=inputs, adapters=adapters, routes=routes, errors=errors_path, restart=not resume,
                        include_text=not no_text, progress=not quiet, recognizers=recognizers == "on", engine=engine,
-                       imap=imap, server=server, **kw)
+                       imap=imap, server=server, ray=ray, **kw)
     stop = threading.Event()
     _install_stop_handlers(stop)
     notify = None if quiet else (lambda note: click.echo(note, err=True))

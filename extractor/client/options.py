@@ -26,7 +26,9 @@ class ServerOptions:
         "--server", "URL of a running vLLM OpenAI-compatible server (http://host:8000/v1): extract as its "
                     "client; --adapter NAME then names a LoRA the server serves. The API key is read from "
                     "EXTRACT_ENTITIES_API_KEY."))
-    concurrency: int = field(default=8, metadata=cli("--concurrency", "Requests in flight to --server at once.", min=1))
+    concurrency: int = field(default=8, metadata=cli(
+        "--concurrency", "Requests in flight to --server at once; with --ray, vLLM engine replicas [default 1].",
+        min=1))
     request_timeout_s: float = field(default=300.0, metadata=cli(
         "--request-timeout", "Seconds one request to --server may take before it is retried.", min=1.0))
     retries: int = field(default=5, metadata=cli(

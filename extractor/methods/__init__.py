@@ -50,6 +50,12 @@ def _sequence(**kw: Any) -> Method:
     return SequenceMethod(kw["classifier"], kw["options"], kw["class_name"])
 
 
+def _ray(**kw: Any) -> Method:
+    from ..raydata.method import RayMethod
+
+    return RayMethod(**kw)
+
+
 def _fake(**kw: Any) -> Method:
     from .fake import FakeMethod
 
@@ -65,6 +71,8 @@ METHODS: dict[str, MethodSpec] = {
                          "the generative method's prompts completed by a running vLLM server (--server)"),
     "sequence": MethodSpec("sequence", False, _sequence,
                            "a bidirectional decoder with a class head (LoRA, merged) labels each message, with a score"),
+    "ray": MethodSpec("ray", False, _ray,
+                      "the generative method's prompts completed by Ray Data LLM's vLLM replicas (--ray)"),
     "fake": MethodSpec("fake", False, _fake, "scripted (surface, label) answers, grounded like the generative one"),
 }
 """Method name -> spec. The registry is data; :func:`build_method` is the one place it is read."""
