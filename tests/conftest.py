@@ -55,3 +55,13 @@ def engine(tiny_model: Path, tiny_adapters: dict[str, Path], tmp_path_factory: p
     return Engine(EngineConfig(model=str(tiny_model), adapters=adapters, max_model_len=2048,
                                kv_cache_bytes=256 << 20, cache_dir=tmp_path_factory.mktemp("engine-cache")))
 
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the session's tiny engine run first (otherwise in collection order).
+
+    A test that starts and tears down a vLLM engine of its own in this process (an evaluation, a
+    pooling classifier) tears down vLLM's process-wide parallel state, and every later request to
+    the session engine would fail.
+    """
+    items.sort(key=lambda item: "engine" not in getattr(item, "fixturenames", ()))
