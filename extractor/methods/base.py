@@ -42,3 +42,20 @@ class Method(Protocol):
                window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
         """Results of items as they finish, a list at a time; a :class:`Flush` drains what is in flight."""
         ...
+
+
+def batches(items: Iterable[Item | Flush], window: int) -> Iterator[list[Item]]:
+    """Items in batches of at most ``window``; a :class:`Flush` ends the batch in hand early."""
+    batch: list[Item] = []
+    for item in items:
+        if isinstance(item, Flush):
+            if batch:
+                yield batch
+                batch = []
+            continue
+        batch.append(item)
+        if len(batch) >= window:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -16,7 +16,7 @@ from typing import Any
 from ..options import ExtractOptions
 from ..records import Flush
 from ..summary import Summary
-from .base import Item, TextResult
+from .base import Item, TextResult, batches
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,7 @@ class SequenceMethod:
 
     def stream(self, items: Iterable[Item | Flush], summary: Summary,
                window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
-        window = window or self.options.batch_size
-        batch: list[Item] = []
-        for item in items:
-            if isinstance(item, Flush):
-                if batch:
-                    yield self._run(batch, summary)
-                    batch = []
-                continue
-            batch.append(item)
-            if len(batch) >= window:
-                yield self._run(batch, summary)
-                batch = []
-        if batch:
+        for batch in batches(items, window or self.options.batch_size):
             yield self._run(batch, summary)
 
     def _run(self, batch: list[Item], summary: Summary) -> list[tuple[Any, TextResult]]:
