@@ -26,5 +26,12 @@ class EngineError(ExtractError):
     """The inference engine failed to start or to serve a request."""
 
 
+class ServerError(EngineError):
+    """A running server cannot serve this run (down, misconfigured, refusing the key): the run stops.
+
+    Methods let it through instead of recording their texts as failed, so the next run resumes.
+    """
+
+
 class MessageError(ExtractError):
     """One message could not be parsed or extracted; becomes an error record, never a crash."""

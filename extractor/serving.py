@@ -18,7 +18,7 @@ from .config import EngineOptions
 from .engine import Engine, EngineConfig, LoopStop
 from .errors import ConfigError
 from .methods import Method, build_method
-from .models import resolve_model
+from .models import ResolvedModel, resolve_model
 from .options import ExtractOptions
 from .prompt_check import check_adapters
 from .settings import Settings
@@ -63,7 +63,8 @@ def resolve_classes(schema: EntitySchema, specs: tuple[str, ...]) -> tuple[Class
     return classes
 
 
-def _method_of(requested: str | None, adapters: tuple[Adapter, ...]) -> str:
+def method_of(requested: str | None, adapters: tuple[Adapter, ...]) -> str:
+    """``--method`` when given (checked against the adapters'), else the adapters' own, else generative."""
     declared = {a.metadata.get("method", "generative") for a in adapters}
     if len(declared) > 1:
         raise ConfigError("adapters of different methods (tokens and generative) cannot be served in one run")
@@ -71,6 +72,15 @@ def _method_of(requested: str | None, adapters: tuple[Adapter, ...]) -> str:
     if declared and method not in declared:
         raise ConfigError(f"--method {method} cannot serve adapters trained for the {declared.pop()} method")
     return method
+
+
+def check_token_adapter(adapter: Adapter, model: ResolvedModel, schema: EntitySchema) -> None:
+    """``ConfigError`` unless ``adapter`` was trained on ``model`` for labels that ``schema`` has."""
+    check_compatible(adapter, model, None)
+    missing = sorted(set(adapter.metadata.get("entity_labels", ())) - set(schema.labels))
+    if missing:
+        raise ConfigError(f"adapter {adapter.name} tags {', '.join(missing)}, which schema {schema.name} lacks: "
+                          f"pass --schema {adapter.metadata.get('schema', 'kind')}")
 
 
 def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: bool, settings: Settings,
@@ -81,7 +91,7 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
     names = [a.name for a in adapters]
     if len(set(names)) != len(names):
         raise ConfigError("--adapter names must be unique")
-    chosen = _method_of(method, adapters)
+    chosen = method_of(method, adapters)
     if chosen == "sequence":
         if len(adapters) != 1:
             raise ConfigError("the sequence method serves exactly one sequence-classification adapter: "
@@ -93,11 +103,7 @@ def prepare_model(model_name: str, adapter_specs: tuple[str, ...], *, merge: boo
         if len(adapters) != 1:
             raise ConfigError("the tokens method serves exactly one token-classification adapter: pass one --adapter")
         adapter = adapters[0]
-        check_compatible(adapter, model, None)
-        missing = sorted(set(adapter.metadata.get("entity_labels", ())) - set(schema.labels))
-        if missing:
-            raise ConfigError(f"adapter {adapter.name} tags {', '.join(missing)}, which schema {schema.name} lacks: "
-                              f"pass --schema {adapter.metadata.get('schema', 'kind')}")
+        check_token_adapter(adapter, model, schema)
         return PreparedModel(model.name, model.path, model.prompt_format, adapters, adapter.name, "tokens", model.path,
                              adapters)
     for adapter in adapters:

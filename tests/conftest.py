@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vllm_server import vllm_server  # noqa: F401 - one `vllm serve` per session, for every module that asks
 
 from extractor.settings import load_settings
 

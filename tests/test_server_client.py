@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from tiny_model import synthetic_examples
-from vllm_server import API_KEY, vllm_server  # noqa: F401 - the session fixture
+from vllm_server import API_KEY, VllmServer
 
 from extractor.cli import main
 from extractor.client.options import ServerOptions
@@ -54,7 +54,7 @@ def mailboxes(tmp_path: Path) -> list[Path]:
 
 @pytest.mark.engine
 @pytest.mark.slow
-def test_server_records_equal_in_process_records(engine, vllm_server, tiny_model, tiny_adapters,  # noqa: F811
+def test_server_records_equal_in_process_records(engine, vllm_server, tiny_model, tiny_adapters,
                                                  mailboxes, tmp_path, monkeypatch):
     monkeypatch.setenv("EXTRACT_ENTITIES_API_KEY", API_KEY)
     local, remote = tmp_path / "local.jsonl", tmp_path / "remote.jsonl"
@@ -81,15 +81,21 @@ def test_server_records_equal_in_process_records(engine, vllm_server, tiny_model
 
 @pytest.mark.engine
 @pytest.mark.slow
-def test_server_killed_mid_run_then_restarted_resumes_exactly_once(vllm_server, tiny_model, tmp_path,  # noqa: F811
+def test_server_killed_mid_run_then_restarted_resumes_exactly_once(vllm_server, tiny_model, tmp_path,
                                                                     monkeypatch):
     monkeypatch.setenv("EXTRACT_ENTITIES_API_KEY", API_KEY)
     n = 150
     box, out = tmp_path / "a.mbox", tmp_path / "out.jsonl"
     write_mbox(box, n)
-    errors = out.with_name("out.errors.jsonl")
     cfg = config(tiny_model, [box], out, ("alpha", "beta"),
                  server=ServerOptions(url=vllm_server.url, concurrency=1, retries=1, backoff_s=0.1))
+    kill_mid_run_then_resume(cfg, vllm_server, n, out)
+
+
+def kill_mid_run_then_resume(cfg: RunConfig, server: VllmServer, n: int, out: Path) -> None:
+    """Run ``cfg`` (``n`` messages ``<m0..>``), kill ``server`` once 5 are written, check the run stopped
+    with one line naming the URL, restart the server and rerun: every message once, none failed for it."""
+    errors = out.with_name(out.stem + ".errors.jsonl")
     failure: list[BaseException] = []
 
     def first_run() -> None:
@@ -102,16 +108,16 @@ def test_server_killed_mid_run_then_restarted_resumes_exactly_once(vllm_server, 
     worker.start()
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and worker.is_alive() and len(lines(out)) + len(lines(errors)) < 5:
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert worker.is_alive(), f"the run ended before the server could be killed: {failure or len(lines(out))}"
-    vllm_server.kill()
+    server.kill()
     worker.join(timeout=120)
     assert not worker.is_alive()
-    assert failure and "did not answer" in str(failure[0]) and vllm_server.url in str(failure[0])
+    assert failure and "did not answer" in str(failure[0]) and server.url in str(failure[0])
     before = len(lines(out)) + len(lines(errors))
     assert 5 <= before < n
 
-    vllm_server.start()
+    server.start()
     run(cfg)
     written = lines(out) + lines(errors)
     assert sorted(r["message_id"] for r in written) == sorted(f"<m{i}@example.it>" for i in range(n))
@@ -125,7 +131,7 @@ def test_server_killed_mid_run_then_restarted_resumes_exactly_once(vllm_server, 
                  id="unknown-adapter"),
     pytest.param("alpha", "wrong-key", ("refused the API key", "EXTRACT_ENTITIES_API_KEY"), id="wrong-key"),
 ])
-def test_misconfigured_server_run_is_one_line(vllm_server, tiny_model, mailboxes, tmp_path, monkeypatch,  # noqa: F811
+def test_misconfigured_server_run_is_one_line(vllm_server, tiny_model, mailboxes, tmp_path, monkeypatch,
                                               adapter, key, words):
     monkeypatch.setenv("EXTRACT_ENTITIES_API_KEY", key)
     result = CliRunner().invoke(main, [str(mailboxes[0]), "--model", str(tiny_model), "--server", vllm_server.url,
@@ -142,7 +148,9 @@ def test_misconfigured_server_run_is_one_line(vllm_server, tiny_model, mailboxes
     pytest.param(["--server", "gpu-box:8000"], ("--server must be an http",), id="not-a-url"),
     pytest.param(["--server", "http://127.0.0.1:9/v1", "--merge", "--adapter", "a"], ("--merge does not apply",),
                  id="merge"),
-    pytest.param(["--server", "http://127.0.0.1:9/v1", "--method", "tokens"], ("pooling",), id="tokens"),
+    pytest.param(["--server", "http://127.0.0.1:9/v1", "--method", "tokens"],
+                 ("tokens method through --server needs its one adapter's local copy", "extract-entities merge"),
+                 id="tokens-without-a-local-adapter"),
 ])
 def test_server_options_fail_with_one_line(tmp_path, monkeypatch, args, words):
     monkeypatch.setenv("EXTRACT_ENTITIES_API_KEY", "s3cret")

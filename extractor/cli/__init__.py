@@ -20,6 +20,7 @@ from ..errors import ExtractError
 ENTRY_POINT_GROUP = "extract_entities.commands"
 COMMANDS: dict[str, str] = {
     "extract": "extractor.cli.extract:extract",
+    "merge": "extractor.cli.merge:merge",
     "models": "extractor.cli.info:models",
     "view": "extractor.cli.info:view",
 }

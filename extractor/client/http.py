@@ -16,17 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Generation
-from ..errors import EngineError
+from ..errors import EngineError, ServerError
 from .options import ServerOptions
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
-
-
-class ServerError(EngineError):
-    """The server cannot serve this run (down, misconfigured, refusing the key): the run stops."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +74,39 @@ def describe_server(url: str, api_key: str | None, timeout_s: float = 10.0) -> S
                       tuple(c["id"] for c in cards if c.get("parent")))
 
 
+def probe_token_classifier(info: ServerInfo, api_key: str | None, n_labels: int, transport: Any = None) -> None:
+    """Check once that the server tags tokens with ``n_labels`` classes, attending both ways.
+
+    Two inputs that differ only in their last token must give different logits for their first
+    token; a causal server (started without ``is_causal: false``) gives the same. ``transport``: tests.
+    """
+    import httpx
+    import numpy as np
+
+    body = {"model": info.base, "input": [[1, 2, 3, 4], [1, 2, 3, 5]], "task": "token_classify",
+            "use_activation": False, "add_special_tokens": False}
+    try:
+        with httpx.Client(transport=transport, timeout=60.0) as http:
+            resp = http.post(f"{info.root}/pooling", headers=headers(api_key), json=body)
+    except httpx.HTTPError as exc:
+        raise ServerError(f"cannot reach the vLLM server at {info.url} ({type(exc).__name__}: {exc}): "
+                          f"{_check_url_hint(info.url)}") from None
+    if resp.status_code != 200:
+        raise ServerError(f"the server at {info.url} does no token classification (HTTP {resp.status_code}: "
+                          f"{_error_text(resp)}): {POOLING_HINT}")
+    try:
+        first, changed = (np.asarray(d["data"], dtype=np.float32) for d in resp.json()["data"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ServerError(f"the server at {info.url} did not answer per-token logits ({type(exc).__name__}: "
+                          f"{exc}): {POOLING_HINT}") from None
+    if first.ndim != 2 or first.shape[1] != n_labels:
+        raise ServerError(f"the server at {info.url} serves {info.base}, a classifier of shape {list(first.shape)}, "
+                          f"not the adapter's {n_labels} BIO labels: serve that adapter's merged folder")
+    if not np.abs(first[0] - changed[0]).max() > 1e-6:
+        raise ServerError(f"the server at {info.url} serves {info.base} with causal attention, so tags would not "
+                          "see the words after them: start it with --hf-overrides '{\"is_causal\": false}'")
+
+
 def server_tokens(info: ServerInfo, text: str, api_key: str | None) -> list[int] | None:
     """The server's tokenisation of ``text`` (``POST /tokenize``), or ``None`` where it has no such route."""
     import httpx
@@ -92,8 +121,8 @@ def server_tokens(info: ServerInfo, text: str, api_key: str | None) -> list[int]
         return None
 
 
-class CompletionClient:
-    """``POST /completions`` with token-id prompts, greedy, JSON-schema constrained, retried.
+class ApiClient:
+    """``POST`` to one server with bounded concurrency, retrying what failed for the server's sake.
 
     Create and use it inside one event loop; :meth:`aclose` releases its connections.
     """
@@ -113,6 +142,40 @@ class CompletionClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def post(self, path: str, body: dict[str, Any]) -> Any:
+        """The server's answer to ``body`` (any status but those retried); :class:`ServerError` when the
+        retries run out or the server refuses the API key. ``path`` is relative to the ``/v1`` URL or absolute."""
+        import httpx
+
+        wait = self.options.backoff_s
+        last = ""
+        for attempt in range(self.options.retries + 1):
+            if attempt:
+                await asyncio.sleep(min(wait, MAX_BACKOFF_S))
+                wait *= 2
+            try:
+                async with self._sem:
+                    resp = await self._http.post(path, json=body)
+            except httpx.HTTPError as exc:  # timeouts, refused or dropped connections
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                log.warning("server request failed (%s), try %d of %d", last, attempt + 1, self.options.retries + 1)
+                continue
+            if resp.status_code in RETRY_STATUS:
+                last = f"HTTP {resp.status_code}"
+                wait = max(wait, _retry_after(resp))
+                log.warning("server answered %s, try %d of %d", last, attempt + 1, self.options.retries + 1)
+                continue
+            if resp.status_code in (401, 403):
+                raise ServerError(f"the server at {self.info.url} refused the API key (HTTP {resp.status_code}): "
+                                  "set EXTRACT_ENTITIES_API_KEY to one of the keys it was started with (--api-key)")
+            return resp
+        raise ServerError(f"the vLLM server at {self.info.url} did not answer after {self.options.retries + 1} tries "
+                          f"({last}): {_check_url_hint(self.info.url)}; rerun the same command to resume")
+
+
+class CompletionClient(ApiClient):
+    """``POST /completions`` with token-id prompts, greedy, JSON-schema constrained, retried."""
+
     def body(self, token_ids: list[int], model: str, json_schema: dict[str, Any] | None, max_tokens: int,
              repetition: dict[str, int] | None) -> dict[str, Any]:
         """The request body: vLLM's ``structured_outputs`` and ``repetition_detection`` are its extra fields."""
@@ -126,34 +189,9 @@ class CompletionClient:
 
     async def complete(self, body: dict[str, Any]) -> Generation:
         """One completion; a refused request comes back failed, a server in trouble raises :class:`ServerError`."""
-        import httpx
-
-        wait = self.options.backoff_s
-        last = ""
-        for attempt in range(self.options.retries + 1):
-            if attempt:
-                await asyncio.sleep(min(wait, MAX_BACKOFF_S))
-                wait *= 2
-            try:
-                async with self._sem:
-                    resp = await self._http.post("/completions", json=body)
-            except httpx.HTTPError as exc:  # timeouts, refused or dropped connections
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                log.warning("server request failed (%s), try %d of %d", last, attempt + 1, self.options.retries + 1)
-                continue
-            if resp.status_code in RETRY_STATUS:
-                last = f"HTTP {resp.status_code}"
-                wait = max(wait, _retry_after(resp))
-                log.warning("server answered %s, try %d of %d", last, attempt + 1, self.options.retries + 1)
-                continue
-            return self._generation(resp, len(body["prompt"]))
-        raise ServerError(f"the vLLM server at {self.info.url} did not answer after {self.options.retries + 1} tries "
-                          f"({last}): {_check_url_hint(self.info.url)}; rerun the same command to resume")
+        return self._generation(await self.post("/completions", body), len(body["prompt"]))
 
     def _generation(self, resp: Any, prompt_tokens: int) -> Generation:
-        if resp.status_code in (401, 403):
-            raise ServerError(f"the server at {self.info.url} refused the API key (HTTP {resp.status_code}): set "
-                              "EXTRACT_ENTITIES_API_KEY to one of the keys it was started with (--api-key)")
         if resp.status_code == 404:
             raise ServerError(f"the server at {self.info.url} answered 404 ({_error_text(resp)}): check the "
                               "--adapter names against its --lora-modules")
@@ -170,6 +208,36 @@ class CompletionClient:
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             return Generation.failed(f"the server's answer is not a completion ({type(exc).__name__}: {exc})",
                                      prompt_tokens)
+
+
+POOLING_HINT = ("start the server on the merged classifier with --runner pooling "
+                "(`extract-entities merge --adapter NAME=PATH` prints the command)")
+
+
+class PoolingClient(ApiClient):
+    """``POST /pooling`` with ``task: token_classify``: per-token logits of token-id inputs, retried."""
+
+    async def token_logits(self, inputs: list[list[int]]) -> list[Any]:
+        """One ``[len(ids), n_labels]`` float32 array per input; a refused request raises :class:`EngineError`
+        (its texts then fail alone), a server without token classification raises :class:`ServerError`."""
+        import numpy as np
+
+        body = {"model": self.info.base, "input": inputs, "task": "token_classify", "use_activation": False,
+                "add_special_tokens": False, "encoding_format": "float"}
+        resp = await self.post(f"{self.info.root}/pooling", body)
+        if resp.status_code == 404:
+            raise ServerError(f"the server at {self.info.url} has no /pooling route: {POOLING_HINT}")
+        if resp.status_code != 200:
+            raise EngineError(f"the server refused the request (HTTP {resp.status_code}): {_error_text(resp)}")
+        try:
+            rows = sorted(resp.json()["data"], key=lambda d: d["index"])
+            out = [np.asarray(r["data"], dtype=np.float32) for r in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EngineError(f"the server's answer is not per-token logits ({type(exc).__name__}: {exc})") from None
+        if len(out) != len(inputs) or any(o.ndim != 2 or len(o) != len(x) for o, x in zip(out, inputs, strict=True)):
+            raise ServerError(f"the server at {self.info.url} did not answer one logit row per token: "
+                              f"{POOLING_HINT}")
+        return out
 
 
 def _retry_after(resp: Any) -> float:

@@ -22,7 +22,7 @@ from ..models import resolve_model
 from ..options import ExtractOptions
 from ..prompt_check import check_adapters
 from ..settings import Settings
-from .http import ServerError, ServerInfo, describe_server, server_tokens
+from .http import ServerError, ServerInfo, describe_server, probe_token_classifier, server_tokens
 from .options import ServerOptions
 
 log = logging.getLogger(__name__)
@@ -51,28 +51,39 @@ class RemoteModel:
 
 def prepare_remote(model_name: str, adapter_specs: tuple[str, ...], *, settings: Settings, schema: EntitySchema,
                    method: str | None = None, merge: bool = False) -> RemoteModel:
-    """The model (for its tokenizer) and the served adapter names; local adapter copies are checked."""
+    """The model (for its tokenizer) and the served adapter names; local adapter copies are checked.
+
+    The tokens method needs its adapter's local copy (``--adapter NAME=PATH``: the BIO labels and
+    window length); the server serves that adapter merged, as its base model.
+    """
+    from ..serving import check_token_adapter, method_of
+
     if merge:
         raise ConfigError("--merge does not apply to --server: the server serves its own weights "
                           "(start it on a merged folder instead)")
-    if method == "tokens":
-        raise ConfigError("--server serves the generative method: the tokens method needs a pooling server "
-                          "(vllm serve --runner pooling), which this client does not drive yet; run it in-process")
     model = resolve_model(model_name, settings)
     names: list[str] = []
     local: list[Adapter] = []
     for spec in adapter_specs:
         name, sep, path = spec.partition("=")
         if sep:
-            adapter = load_adapter(name.strip(), path.strip())
-            if adapter.metadata.get("method", "generative") != "generative":
-                raise ConfigError(f"adapter {adapter.name} is a token-classification adapter: --server serves the "
-                                  "generative method only")
-            check_compatible(adapter, model, schema.fingerprint())
-            local.append(adapter)
+            local.append(load_adapter(name.strip(), path.strip()))
         names.append(name.strip())
     if len(set(names)) != len(names) or not all(names):
         raise ConfigError("--adapter names must be unique and not empty")
+    chosen = method_of(method, tuple(local))
+    if chosen == "tokens":
+        if len(local) != 1 or len(names) != 1:
+            raise ConfigError("the tokens method through --server needs its one adapter's local copy "
+                              "(--adapter NAME=PATH: its labels and windows); the server serves it merged "
+                              "(extract-entities merge prints the vllm serve command)")
+        check_token_adapter(local[0], model, schema)
+        return RemoteModel(model.name, model.path, model.prompt_format, tuple(names), "tokens", local[0].name,
+                           tuple(local))
+    if chosen != "generative":
+        raise ConfigError(f"--server serves the generative and tokens methods, not {chosen}; run it in-process")
+    for adapter in local:
+        check_compatible(adapter, model, schema.fingerprint())
     return RemoteModel(model.name, model.path, model.prompt_format, tuple(names), trained=tuple(local))
 
 
@@ -83,7 +94,7 @@ def connect(prepared: RemoteModel, server: ServerOptions, settings: Settings) ->
     assert server.url is not None
     info = describe_server(server.url, settings.api_key)
     missing = [n for n in prepared.adapters if n not in info.loras]
-    if missing:
+    if missing and prepared.method == "generative":
         raise ServerError(f"the server at {info.url} serves no LoRA adapter named {', '.join(missing)} "
                           f"(it serves: {', '.join(info.loras) or 'none'}): start it with --enable-lora "
                           f"--lora-modules {missing[0]}=PATH, or pass the names it serves to --adapter")
@@ -104,6 +115,8 @@ def build_remote_method(prepared: RemoteModel, server: ServerOptions, engine_opt
     from ..methods import build_method
 
     info, tokenizer = connect(prepared, server, settings)
+    if prepared.method == "tokens":
+        return _remote_tokens(prepared, info, tokenizer, server, settings, options, notify)
     if notify is not None:
         notify(f"extracting through the vLLM server at {info.url} ({info.base}, "
                f"{len(prepared.adapters)} adapters, {server.concurrency} requests at once)")
@@ -113,6 +126,33 @@ def build_remote_method(prepared: RemoteModel, server: ServerOptions, engine_opt
                           loop_stop=LoopStop() if engine_options.loop_stop else None)
     return method, {"method": "generative", "backend": "vllm-server"} | check_adapters(prepared.trained, method,
                                                                                        options.shots)
+
+
+def _remote_tokens(prepared: RemoteModel, info: ServerInfo, tokenizer: object, server: ServerOptions,
+                   settings: Settings, options: ExtractOptions,
+                   notify: Callable[[str], None] | None) -> tuple[Method, dict[str, str]]:
+    """The tokens method on the server's ``/pooling`` route, checked to tag the adapter's labels both ways."""
+    from ..methods import build_method
+    from ..tokens import TokenClassifier, TokenEngineConfig
+    from ..tokens.merge import adapter_labels
+    from .pooling import PoolingBackend
+
+    adapter = prepared.trained[0]
+    labels = adapter_labels(adapter)
+    probe_token_classifier(info, settings.api_key, len(labels))
+    windows = {k: adapter.metadata[m] for k, m in (("max_len", "max_seq_len"), ("overlap", "overlap"))
+               if isinstance(adapter.metadata.get(m), int)}
+    if info.max_model_len:  # windows the server can take: the adapter's, else the in-process default, at most its
+        windows["max_len"] = min(windows.get("max_len", TokenEngineConfig.max_len), info.max_model_len)
+        windows["overlap"] = min(windows.get("overlap", TokenEngineConfig.overlap), windows["max_len"] // 4)
+    backend = PoolingBackend(info, server, settings.api_key)
+    classifier = TokenClassifier(TokenEngineConfig(model=prepared.path, backend="vllm", **windows), backend=backend,
+                                 tokenizer=tokenizer, labels=labels)
+    if notify is not None:
+        notify(f"tagging tokens through the vLLM pooling server at {info.url} ({info.base} = {adapter.name} merged, "
+               f"{server.concurrency} requests at once)")
+    return build_method("tokens", classifier=classifier, options=options), {"method": "tokens",
+                                                                            "backend": "vllm-server"}
 
 
 __all__ = ["RemoteModel", "ServerError", "ServerInfo", "ServerOptions", "build_remote_method", "connect",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..errors import ServerError
 from ..options import ExtractOptions
 from ..records import Flush
 from ..summary import Summary
@@ -44,6 +45,8 @@ class TokenMethod:
             found = self.classifier.extract_texts(texts, encoded)
             out = [(tag, self._result(entities, len(enc.ids)))
                    for (tag, _, _), enc, entities in zip(batch, encoded, found, strict=True)]
+        except ServerError:
+            raise  # the server is down or cannot serve: stop, the next run resumes
         except Exception as exc:  # noqa: BLE001 - isolate the text that fails, keep the others
             if len(batch) == 1:
                 log.warning("token classifier failed: %s", exc)
