@@ -42,8 +42,10 @@ def mailboxes(tmp_path: Path) -> list[Path]:
 
 def test_ray_records_equal_in_process_records(local_ray, engine, tiny_model, tiny_adapters, mailboxes, tmp_path,
                                               monkeypatch):
-    # Ray Data LLM cannot pass vLLM's repetition detection: compare with an engine that does not stop loops,
-    # one request at a time on both sides (a batch of other sequences flips a random tiny model's greedy choice).
+    # The loop stop off on both sides: with it on, 2 of these 9 messages came out differently in-process after
+    # another test had run through the session engine (not when this test ran alone), which is not explained
+    # yet; that the loop stop reaches Ray's engines is checked in test_ray_rows. One request at a time on
+    # both sides (a batch of other sequences flips a random tiny model's greedy choice).
     monkeypatch.setattr(engine, "config", replace(engine.config, loop_stop=None))
     local, remote = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     adapters = tuple(f"{n}={p}" for n, p in tiny_adapters.items())

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from extractor.cli import main
+from extractor.engine import LoopStop
 from extractor.raydata import rows as R
 
 MAX = 8
@@ -20,6 +21,35 @@ def test_a_request_row_becomes_the_engine_stages_input():
                    "sampling_params": {"temperature": 0.0, "max_tokens": MAX,
                                        "structured_outputs": {"json": json.dumps(schema)}}}
     assert "structured_outputs" not in R.preprocess(R.request_row(0, [1], "base", None, MAX))["sampling_params"]
+    assert "repetition_detection" not in row["sampling_params"]
+
+
+def test_the_loop_stop_reaches_the_engine_core_typed():
+    """Ray Data LLM builds ``SamplingParams(**row)``, so the loop stop is a mapping there; vLLM's AsyncLLM
+    always sends requests to its engine core process through msgpack, whose typed decoding makes it the
+    ``RepetitionDetectionParams`` the scheduler reads (checked on the installed vLLM)."""
+    pytest.importorskip("vllm")
+    from vllm import SamplingParams
+    from vllm.sampling_params import RepetitionDetectionParams
+    from vllm.v1.serial_utils import MsgpackDecoder, MsgpackEncoder
+
+    sampling = R.preprocess(R.request_row(0, [1], "base", None, MAX, LoopStop()))["sampling_params"]
+    assert sampling["repetition_detection"] == {"min_pattern_size": 12, "max_pattern_size": 128, "min_count": 3}
+    params = MsgpackDecoder(SamplingParams).decode(MsgpackEncoder().encode(SamplingParams(**sampling)))
+    assert params.repetition_detection == RepetitionDetectionParams(min_pattern_size=12, max_pattern_size=128,
+                                                                    min_count=3)
+
+
+@pytest.mark.parametrize("text,tokens,loop_stop,reason", [
+    pytest.param('{"entities": [{"text": "Roma", "label": "LOC"}, {"text": "Ro', 5, True, "repetition",
+                 id="cut-short-by-the-loop-stop"),
+    pytest.param('{"entities": []}', 5, True, "stop", id="whole-json-ended-itself"),
+    pytest.param('{"entities": [{"text": "Ro', MAX, True, "length", id="cut-at-max-tokens"),
+    pytest.param('{"entities": [{"text": "Ro', 5, False, "stop", id="loop-stop-off"),
+])
+def test_why_a_completion_ended(text, tokens, loop_stop, reason):
+    row = {"row": 0, "text": text, "prompt_tokens": 3, "completion_tokens": tokens, "error": ""}
+    assert R.generation_of(row, MAX, loop_stop).finish_reason == reason
 
 
 ANSWERED = {"row": 1, "generated_text": '{"entities": []}', "num_input_tokens": 5, "num_generated_tokens": 4,

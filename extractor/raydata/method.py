@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from ..chunking import Chunk
-from ..engine import Generation
+from ..engine import Generation, LoopStop
 from ..errors import EngineError
 from ..methods.base import Item, TextResult
 from ..methods.completions import ground_completions
@@ -54,8 +54,10 @@ class RayMethod:
     name = "generative"
 
     def __init__(self, spec: RayEngineSpec, ray: RayOptions, tokenizer: Any, options: ExtractOptions,
-                 prompt_format: str = "chat", max_model_len: int = 4096, batch_size: int | None = None) -> None:
+                 prompt_format: str = "chat", max_model_len: int = 4096, batch_size: int | None = None,
+                 loop_stop: LoopStop | None = None) -> None:
         self.spec = spec
+        self.loop_stop = loop_stop
         self.ray = ray
         self.options = options
         self.batch_size = batch_size or options.batch_size
@@ -127,7 +129,7 @@ class RayMethod:
 
         base = self.spec.model
         items = [R.request_row(i, ids, self.spec.adapters[a] if a else base, self._json_schema,
-                               self.options.max_tokens) for i, (ids, a) in enumerate(requests)]
+                               self.options.max_tokens, self.loop_stop) for i, (ids, a) in enumerate(requests)]
         ds = self._processor(ray.data.from_items(items))
         seen: set[int] = set()
         rows = iter(ds.map(R.settle, num_cpus=self.ray.stage_cpus).iter_rows())
@@ -140,7 +142,7 @@ class RayMethod:
             if row is None:
                 break
             seen.add(int(row["row"]))
-            yield int(row["row"]), R.generation_of(row, self.options.max_tokens)
+            yield int(row["row"]), R.generation_of(row, self.options.max_tokens, self.loop_stop is not None)
         for i in sorted(set(range(len(requests))) - seen):  # a row Ray dropped would otherwise hang its text
             yield i, Generation.failed("Ray Data LLM returned no row for this request")
 

@@ -12,23 +12,31 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine import DEFAULT_CPU_KV_CACHE_BYTES, Generation
+from ..engine import DEFAULT_CPU_KV_CACHE_BYTES, Generation, LoopStop
 
 RESULT_KEYS = ("row", "text", "prompt_tokens", "completion_tokens", "error")
 
 
 def request_row(row: int, token_ids: Sequence[int], model: str, json_schema: dict[str, Any] | None,
-                max_tokens: int) -> dict[str, Any]:
+                max_tokens: int, loop_stop: LoopStop | None = None) -> dict[str, Any]:
     """One chunk's request as built on the driver (``preprocess`` turns it into the engine's input)."""
+    repetition = "" if loop_stop is None else json.dumps({
+        "min_pattern_size": loop_stop.min_tokens, "max_pattern_size": loop_stop.max_tokens,
+        "min_count": loop_stop.repeats})
     return {"row": row, "token_ids": list(token_ids), "model": model, "max_tokens": max_tokens,
-            "json_schema": json.dumps(json_schema) if json_schema is not None else ""}
+            "json_schema": json.dumps(json_schema) if json_schema is not None else "", "repetition": repetition}
 
 
 def preprocess(row: dict[str, Any]) -> dict[str, Any]:
-    """The engine stage's input: token-id prompt, model (LoRA when not the base), greedy sampling."""
+    """The engine stage's input: token-id prompt, model (LoRA when not the base), greedy sampling.
+
+    The loop stop travels as vLLM's ``repetition_detection`` mapping (see :mod:`extractor.raydata.hooks`).
+    """
     sampling: dict[str, Any] = {"temperature": 0.0, "max_tokens": int(row["max_tokens"])}
     if row["json_schema"]:
         sampling["structured_outputs"] = {"json": row["json_schema"]}
+    if row.get("repetition"):
+        sampling["repetition_detection"] = json.loads(row["repetition"])
     return {"row": row["row"], "tokenized_prompt": list(row["token_ids"]), "model": row["model"],
             "sampling_params": sampling}
 
@@ -54,10 +62,12 @@ def settle(row: dict[str, Any]) -> dict[str, Any]:
     return postprocess(row)
 
 
-def generation_of(row: dict[str, Any], max_tokens: int) -> Generation:
+def generation_of(row: dict[str, Any], max_tokens: int, loop_stop: bool = False) -> Generation:
     """A settled row as a :class:`Generation`; an empty answer is a failure, never an empty entity list.
 
-    Ray Data LLM reports no finish reason: a completion that used every token was cut (``length``).
+    Ray Data LLM reports no finish reason: a completion that used every token was cut (``length``);
+    with the loop stop on, a shorter one that is not whole JSON was cut by it (``repetition``):
+    constrained decoding lets a completion end early only once its JSON is complete.
     """
     if row["error"]:
         return Generation.failed(f"the Ray Data LLM engine failed this request: {row['error']}",
@@ -66,7 +76,18 @@ def generation_of(row: dict[str, Any], max_tokens: int) -> Generation:
         return Generation.failed("the Ray Data LLM engine returned no text for this request",
                                  int(row["prompt_tokens"]))
     ctoks = int(row["completion_tokens"])
-    return Generation(row["text"], int(row["prompt_tokens"]), ctoks, "length" if ctoks >= max_tokens else "stop")
+    reason = "length" if ctoks >= max_tokens else "stop"
+    if reason == "stop" and loop_stop and not _whole_json(row["text"]):
+        reason = "repetition"
+    return Generation(row["text"], int(row["prompt_tokens"]), ctoks, reason)
+
+
+def _whole_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def engine_kwargs(*, max_model_len: int, decoding_backend: str, eager: bool, lora_rank: int | None,

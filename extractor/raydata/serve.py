@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..config import EngineOptions
+from ..engine import LoopStop
 from ..errors import ConfigError, EngineError
 from ..methods import Method, build_method
 from ..options import ExtractOptions
@@ -41,14 +42,13 @@ def build_ray_method(prepared: PreparedModel, engine_options: EngineOptions, set
     tokenizer = AutoTokenizer.from_pretrained(prepared.path)
     method = build_method("ray", spec=RayEngineSpec(prepared.path, adapters, kwargs), ray=ray_options, tokenizer=tokenizer,
                           options=options, prompt_format=prepared.prompt_format,
-                          max_model_len=engine_options.max_model_len, batch_size=batch_size)
+                          max_model_len=engine_options.max_model_len, batch_size=batch_size,
+                          loop_stop=LoopStop() if engine_options.loop_stop else None)
     if notify is not None:
         notify(f"extracting on Ray Data LLM ({ray_options.address or 'RAY_ADDRESS or a local Ray'}, {ray_options.replicas} engine "
                f"replicas, {len(adapters)} adapters): the engines start with the first batch")
     checks = [f"{a.name}: " + check_served_prompt(a.name, a.metadata, method.prompts.render,
                                                   lambda text: method.planner.plan(text)[0].token_ids, options.shots)
               for a in prepared.trained]
-    # Ray Data LLM builds vLLM's SamplingParams from the row's plain values, so the typed
-    # repetition-detection parameter of --loop-stop cannot reach its engines.
-    facts = {"method": "generative", "backend": "ray-data-llm", "loop_stop": "off (not passed by Ray Data LLM)"}
+    facts = {"method": "generative", "backend": "ray-data-llm"}
     return method, facts | ({"prompt_check": ", ".join(checks)} if checks else {})
