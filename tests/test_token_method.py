@@ -133,6 +133,9 @@ DECODING = {
     "entity-at-end": ("a Banca Sella S.p.A.", ["O", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "I-ORG", "I-ORG", "I-ORG",
                                               "I-ORG"], [("Banca Sella S.p.A.", "ORG")]),
     "unknown-tag-is-outside": ("Roma", ["X"], []),
+    "no-span-crosses-a-line-break": ("Mario Rossi\nEdilnord Srl", ["B-PER", "I-PER", "I-PER", "I-PER"],
+                                     [("Mario Rossi", "PER"), ("Edilnord Srl", "PER")]),
+    "blank-line-inside": ("Roma\n\n Milano", ["B-LOC", "I-LOC"], [("Roma", "LOC"), ("Milano", "LOC")]),
 }
 
 

@@ -131,17 +131,36 @@ def tag_spans(word_offsets: Sequence[Offsets], tags: Sequence[str]) -> list[tupl
 
 
 def char_spans(text: str, word_offsets: Sequence[Offsets], tags: Sequence[str]) -> list[CharSpan]:
-    """Character spans of the tagged words, with whitespace stripped at both edges (empty ones dropped)."""
+    """Character spans of the tagged words, with whitespace stripped at both edges (empty ones dropped).
+
+    No span crosses a line break (a name on one line and a company on the next are two spans):
+    a tagged run of words is cut where a line ends.
+    """
     out: list[CharSpan] = []
     for first, last, label in tag_spans(word_offsets, tags):
-        start, end = word_offsets[first][0], word_offsets[last - 1][1]
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end:
-            out.append((start, end, label))
+        piece = first
+        for i in range(first + 1, last + 1):
+            if i == last or "\n" in text[word_offsets[i - 1][1]:_stripped_start(text, word_offsets[i])]:
+                span = _strip(text, word_offsets[piece][0], word_offsets[i - 1][1])
+                if span is not None:
+                    out.append((*span, label))
+                piece = i
     return out
+
+
+def _stripped_start(text: str, word: Offsets) -> int:
+    start = word[0]
+    while start < word[1] and text[start].isspace():
+        start += 1
+    return start
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
 
 
 def to_entities(text: str, spans: Iterable[CharSpan]) -> list[Entity]:
