@@ -77,7 +77,9 @@ class Extractor:
     def recognize(self, text: str, model_entities: list[Entity]) -> list[Entity]:
         """``model_entities`` of ``text`` merged with the exact recognizers' spans of the pattern labels."""
         from .recognizers import merge_entities, recognize
+        from .recognizers.conventions import apply_conventions
 
+        model_entities = apply_conventions(text, model_entities)
         return merge_entities(model_entities, recognize(text, self._pattern_labels), self._pattern_labels)
 
     # -- messages ------------------------------------------------------------------------
