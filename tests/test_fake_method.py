@@ -57,11 +57,33 @@ def test_the_fake_method_is_in_the_registry_without_an_engine():
     assert not METHODS["fake"].needs_engine and METHODS["generative"].needs_engine
 
 
+# What ANNOTATION.md's conventions (extractor/recognizers/conventions.py, added after the redesign) change in
+# those records: key -> (model spans they drop, (old text, new text) of spans they trim).
+CONVENTION_CHANGES = {
+    "offset:628": (["Ufficio Amministrazione"], []),  # an internal office is no ORG
+    "offset:2148": ([], [("Gentile Mario", "Mario")]),  # the salutation stays outside the name
+    "offset:2837": (["Gentile"], []),  # a bare salutation is no PER
+}
+
+
+def with_conventions(rec: dict) -> dict:
+    dropped, trimmed = CONVENTION_CHANGES.get(rec["key"], ([], []))
+    entities = []
+    for e in rec["entities"]:
+        if e["text"] in dropped:
+            continue
+        for old, new in trimmed:
+            if e["text"] == old:
+                e = {**e, "text": new, "start": e["start"] + old.index(new)}
+        entities.append(e)
+    return {**rec, "entities": entities}
+
+
 def test_records_are_those_of_before_the_redesign(tmp_path):
     out = tmp_path / "out.jsonl"
     mbox = REPO / "examples" / "italian.mbox"
     pipeline(shots=2).run(iter_path(mbox), JsonlSink(out), JsonlSink(tmp_path / "err.jsonl"))
-    before = read(REPO / "tests" / "data" / "italian_records_before_redesign.jsonl")
+    before = [with_conventions(r) for r in read(REPO / "tests" / "data" / "italian_records_before_redesign.jsonl")]
     after = read(out)
 
     def comparable(rec: dict) -> dict:
