@@ -77,13 +77,16 @@ def describe_server(url: str, api_key: str | None, timeout_s: float = 10.0) -> S
 def probe_token_classifier(info: ServerInfo, api_key: str | None, n_labels: int, transport: Any = None) -> None:
     """Check once that the server tags tokens with ``n_labels`` classes, attending both ways.
 
-    Two inputs that differ only in their last token must give different logits for their first
-    token; a causal server (started without ``is_causal: false``) gives the same. ``transport``: tests.
+    The in-process backends' check (:func:`~extractor.tokens.classifier.attends_both_ways`) on the
+    same probe: a causal server (started without ``is_causal: false``) gives its two inputs the same
+    first-token logits. ``transport``: tests.
     """
     import httpx
     import numpy as np
 
-    body = {"model": info.base, "input": [[1, 2, 3, 4], [1, 2, 3, 5]], "task": "token_classify",
+    from ..tokens.classifier import BIDIRECTIONAL_PROBE, first_token_changed
+
+    body = {"model": info.base, "input": [list(x) for x in BIDIRECTIONAL_PROBE], "task": "token_classify",
             "use_activation": False, "add_special_tokens": False}
     try:
         with httpx.Client(transport=transport, timeout=60.0) as http:
@@ -102,7 +105,7 @@ def probe_token_classifier(info: ServerInfo, api_key: str | None, n_labels: int,
     if first.ndim != 2 or first.shape[1] != n_labels:
         raise ServerError(f"the server at {info.url} serves {info.base}, a classifier of shape {list(first.shape)}, "
                           f"not the adapter's {n_labels} BIO labels: serve that adapter's merged folder")
-    if not np.abs(first[0] - changed[0]).max() > 1e-6:
+    if not first_token_changed(first, changed):
         raise ServerError(f"the server at {info.url} serves {info.base} with causal attention, so tags would not "
                           "see the words after them: start it with --hf-overrides '{\"is_causal\": false}'")
 

@@ -134,14 +134,14 @@ def _remote_tokens(prepared: RemoteModel, info: ServerInfo, tokenizer: object, s
     """The tokens method on the server's ``/pooling`` route, checked to tag the adapter's labels both ways."""
     from ..methods import build_method
     from ..tokens import TokenClassifier, TokenEngineConfig
+    from ..tokens.classifier import adapter_windows
     from ..tokens.merge import adapter_labels
     from .pooling import PoolingBackend
 
     adapter = prepared.trained[0]
     labels = adapter_labels(adapter)
     probe_token_classifier(info, settings.api_key, len(labels))
-    windows = {k: adapter.metadata[m] for k, m in (("max_len", "max_seq_len"), ("overlap", "overlap"))
-               if isinstance(adapter.metadata.get(m), int)}
+    windows = adapter_windows(adapter)
     if info.max_model_len:  # windows the server can take: the adapter's, else the in-process default, at most its
         windows["max_len"] = min(windows.get("max_len", TokenEngineConfig.max_len), info.max_model_len)
         windows["overlap"] = min(windows.get("overlap", TokenEngineConfig.overlap), windows["max_len"] // 4)

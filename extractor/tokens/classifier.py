@@ -116,10 +116,24 @@ def not_native_in_vllm(model: str) -> str | None:
     return None
 
 
+BIDIRECTIONAL_PROBE = ([1, 2, 3, 4], [1, 2, 3, 5])
+"""Two inputs that differ only in their last token."""
+
+
 def attends_both_ways(backend: Backend) -> bool:
     """Whether a token's logits change when a later token does (bidirectional attention), on a probe."""
-    first, changed = backend.logits([[1, 2, 3, 4], [1, 2, 3, 5]])
+    return first_token_changed(*backend.logits([list(x) for x in BIDIRECTIONAL_PROBE]))
+
+
+def first_token_changed(first: Any, changed: Any) -> bool:
+    """Whether the logits of :data:`BIDIRECTIONAL_PROBE`'s two inputs differ at their first token."""
     return bool(abs(first[0] - changed[0]).max() > 1e-6)
+
+
+def adapter_windows(adapter: Adapter) -> dict[str, int]:
+    """The window length and overlap a token adapter was trained with (:class:`TokenEngineConfig` fields)."""
+    return {k: adapter.metadata[m] for k, m in (("max_len", "max_seq_len"), ("overlap", "overlap"))
+            if isinstance(adapter.metadata.get(m), int)}
 
 
 def bio_id2label(config: Any) -> list[str]:
@@ -183,9 +197,7 @@ class TokenClassifier:
         from .merge import merge_token_adapter
 
         merged = merge_token_adapter(base_path, adapter, cache_dir)
-        defaults = {k: adapter.metadata[m] for k, m in (("max_len", "max_seq_len"), ("overlap", "overlap"))
-                    if isinstance(adapter.metadata.get(m), int)}
-        return cls(TokenEngineConfig(model=str(merged), **{**defaults, **options}))
+        return cls(TokenEngineConfig(model=str(merged), **{**adapter_windows(adapter), **options}))
 
     @property
     def backend_name(self) -> str:
