@@ -114,6 +114,17 @@ def on_cpu() -> bool:
     return current_platform.is_cpu()
 
 
+def lora_slots(adapters: int, cpu: bool) -> int:
+    """vLLM's ``max_loras`` for ``adapters`` adapters: on CPU one more, a slot that stays empty.
+
+    vLLM's CPU LoRA kernels pick each token's adapter weights by indexing the slot stack with the
+    token's slot, and a base-model token's slot is -1: whenever a step holds more than one slot
+    value (a base request beside an adapter request, or beside padding), a base request is served
+    with the last slot's adapter. With the last slot never filled, that adapter is all zeros.
+    """
+    return max(adapters, 1) + 1 if cpu else max(adapters, 1)
+
+
 def is_mixture_of_experts(model: str) -> bool:
     """Whether the local model folder's config declares routed experts (Mixtral, Qwen-MoE, DeepSeek)."""
     config = Path(model) / "config.json"
@@ -175,7 +186,7 @@ class Engine:
                     "merged into the base weights, or serve the adapters on a GPU")
             kwargs.update(
                 enable_lora=True,
-                max_loras=len(config.adapters),
+                max_loras=lora_slots(len(config.adapters), on_cpu()),
                 max_lora_rank=max(a.rank for a in config.adapters),
             )
         log.info("starting vLLM on %s (%d adapters, %s decoding)", config.model, len(config.adapters), config.decoding_backend)

@@ -93,6 +93,7 @@ def test_processor_config_places_engines_where_the_cluster_has_room(gpus, placem
 @pytest.mark.parametrize("on_cpu,lora_rank,expected", [
     pytest.param(True, None, {"kv_cache_memory_bytes": 1 << 30}, id="cpu-no-lora"),
     pytest.param(False, 8, {"enable_lora": True, "max_loras": 2, "max_lora_rank": 8}, id="gpu-lora"),
+    pytest.param(True, 8, {"enable_lora": True, "max_loras": 3, "max_lora_rank": 8}, id="cpu-lora-empty-last-slot"),
 ])
 def test_engine_kwargs_follow_the_in_process_engine(on_cpu, lora_rank, expected):
     kwargs = R.engine_kwargs(max_model_len=2048, decoding_backend="outlines", eager=False, lora_rank=lora_rank,

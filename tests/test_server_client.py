@@ -67,14 +67,13 @@ def test_server_records_equal_in_process_records(engine, vllm_server, tiny_model
     key = lambda r: (r["source"], r["key"])
     ours, theirs = sorted(lines(local), key=key), sorted(lines(remote), key=key)
     assert len(ours) + here.errors == 15
-    assert [(r["key"], r["reason"]) for r in lines(remote.with_name("remote.errors.jsonl"))] == [
-        (r["key"], r["reason"]) for r in lines(local.with_name("local.errors.jsonl"))]
+    # Error records in any order: with --concurrency above 1 they are written as requests finish.
+    assert sorted((r["key"], r["reason"]) for r in lines(remote.with_name("remote.errors.jsonl"))) == sorted(
+        (r["key"], r["reason"]) for r in lines(local.with_name("local.errors.jsonl")))
     assert [r["message_id"] for r in ours] == [r["message_id"] for r in theirs]
     differ = [(a["message_id"], f, a[f], b.get(f)) for a, b in zip(ours, theirs) for f in a if a[f] != b.get(f)]
     assert not differ
     assert ours == theirs
-    assert sorted(map(key, lines(local.with_name("local.errors.jsonl")))) == sorted(
-        map(key, lines(remote.with_name("remote.errors.jsonl"))))
     assert {r["adapter"] for r in theirs} <= {"alpha", "beta", None}
     assert (there.messages, there.errors, there.options["backend"]) == (here.messages, here.errors, "vllm-server")
 

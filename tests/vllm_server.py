@@ -55,7 +55,8 @@ class VllmServer:
                "--seed", "0", "--structured-outputs-config", json.dumps({"backend": self.backend}),
                *(["--enforce-eager"] if self.eager else []), *self.extra]
         if self.adapters:
-            cmd += ["--enable-lora", "--max-loras", str(len(self.adapters)), "--max-lora-rank", "8",
+            # One slot more than adapters, as the README says for CPU servers (extractor.engine.lora_slots).
+            cmd += ["--enable-lora", "--max-loras", str(len(self.adapters) + 1), "--max-lora-rank", "8",
                     "--lora-modules", *(f"{n}={p}" for n, p in self.adapters.items())]
         return cmd
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine import DEFAULT_CPU_KV_CACHE_BYTES, Generation, LoopStop
+from ..engine import DEFAULT_CPU_KV_CACHE_BYTES, Generation, LoopStop, lora_slots
 
 RESULT_KEYS = ("row", "text", "prompt_tokens", "completion_tokens", "error")
 
@@ -101,7 +101,7 @@ def engine_kwargs(*, max_model_len: int, decoding_backend: str, eager: bool, lor
     elif kv_cache_bytes:
         kwargs["kv_cache_memory_bytes"] = kv_cache_bytes
     if lora_rank is not None:
-        kwargs.update(enable_lora=True, max_loras=max(loras, 1), max_lora_rank=lora_rank)
+        kwargs.update(enable_lora=True, max_loras=lora_slots(loras, on_cpu), max_lora_rank=lora_rank)
     return kwargs
 
 
