@@ -198,6 +198,7 @@ def test_train_classify_errors(args: list[str], message: str):
     pytest.param({"max_steps": 0}, "max_steps must be >= 1", id="steps"),
     pytest.param({"limit": 0}, "limit must be >= 1", id="limit"),
     pytest.param({"head_lr": 0}, "head_lr must be > 0", id="head-lr"),
+    pytest.param({"pooling": "max"}, "pooling must be one of mean, last", id="pooling"),
 ])
 def test_sequence_config_is_checked(changes: dict, message: str):
     with pytest.raises(ValueError, match=message):
@@ -209,7 +210,8 @@ def test_sequence_config_defaults():
     assert (config.eval, config.out, config.save_steps) == ("spamassassin:dev",
                                                             Path("adapters/default-spamassassin-train-sequence"), 25)
     assert SequenceTrainConfig(data="imdb:train", eval="none").eval == ""
-    assert SequenceTrainConfig(data="imdb:train", lr=2e-4).head_lr == pytest.approx(2e-5)
+    assert SequenceTrainConfig(data="imdb:train", lr=2e-4).head_lr == pytest.approx(2e-4)
+    assert config.pooling == "mean"
 
 
 def test_a_new_head_starts_at_zero_and_a_model_without_one_is_refused():
@@ -227,3 +229,40 @@ def test_a_new_head_starts_at_zero_and_a_model_without_one_is_refused():
     assert torch.equal(logits, torch.zeros_like(logits))
     with pytest.raises(ConfigError, match="no linear 'score' head"):
         zero_head(torch.nn.Module())
+
+
+def _tiny_classifier(num_labels: int = 3):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForSequenceClassification
+
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, num_labels=num_labels, pad_token_id=0)
+    return Qwen2ForSequenceClassification(config).eval()
+
+
+@pytest.mark.parametrize("wrap", [pytest.param(False, id="plain"), pytest.param(True, id="peft")])
+def test_mean_pooling_averages_the_heads_view_of_the_real_tokens(wrap: bool):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from extractor.sequence.classifier import pooled_logits
+
+    model = _tiny_classifier()
+    if wrap:
+        model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=2, target_modules=["q_proj"])).eval()
+    ids = torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])
+    with torch.no_grad():
+        pooled = pooled_logits(model, ids, mask, "mean")
+        inner = model.get_base_model() if wrap else model
+        hidden = inner.model(input_ids=ids, attention_mask=mask).last_hidden_state
+        per_token = model.score(hidden) if not wrap else inner.score(hidden)
+        alone = pooled_logits(model, ids[1:, :2], mask[1:, :2], "mean")
+        last = pooled_logits(model, ids, mask, "last")
+    torch.testing.assert_close(pooled[0], per_token[0].mean(0))
+    torch.testing.assert_close(pooled[1], per_token[1, :2].mean(0))  # padding is not averaged in
+    torch.testing.assert_close(pooled[1], alone[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(last[0], per_token[0, -1])
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        pooled_logits(model, ids, mask, "max")

@@ -76,7 +76,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_training_writes_a_sequence_adapter(adapter: Path):
     meta = json.loads((adapter / "extract_entities.json").read_text())
     assert (meta["method"], meta["class_schema"], meta["labels"]) == ("sequence", "spam", ["ham", "spam"])
-    assert meta["steps"] == 4 and meta["max_seq_len"] == 32 and meta["n_train"] == 24
+    assert meta["steps"] == 4 and meta["max_seq_len"] == 32 and meta["n_train"] == 24 and meta["pooling"] == "mean"
     assert meta["lora"]["modules_to_save"] and meta["pad_token_id"] is not None
     assert 0 <= meta["metrics"]["dev_accuracy"] <= 1
     assert (adapter / "adapter_model.safetensors").is_file() and not (adapter / "checkpoints").exists()
@@ -112,12 +112,22 @@ def test_a_batch_gives_each_text_the_logits_it_gets_alone(transformers_classifie
         np.testing.assert_allclose(transformers_classifier.logits([text])[0], row, atol=1e-4)
 
 
+@pytest.fixture(scope="module")
+def last_token_adapter(base: Path, data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_sequence(_config(base, data_root, tmp_path_factory.mktemp("trained") / "spam-last", pooling="last"),
+                          echo=lambda m: None)
+
+
 @pytest.mark.engine
-def test_vllm_classify_equals_transformers(adapter: Path, base: Path, cache: Path,
-                                           transformers_classifier: SequenceClassifier):
-    served = SequenceClassifier.for_adapter(load_adapter("spam", adapter), str(base), cache, backend="vllm",
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_vllm_classify_equals_transformers(pooling: str, request: pytest.FixtureRequest, base: Path, cache: Path):
+    trained = request.getfixturevalue("adapter" if pooling == "mean" else "last_token_adapter")
+    assert json.loads((trained / "extract_entities.json").read_text())["pooling"] == pooling
+    served = SequenceClassifier.for_adapter(load_adapter("spam", trained), str(base), cache, backend="vllm",
                                             enforce_eager=True, dtype="float32")
-    assert served.backend_name == "vllm"
+    transformers_classifier = SequenceClassifier.for_adapter(load_adapter("spam", trained), str(base), cache,
+                                                             backend="transformers")
+    assert served.backend_name == "vllm" and served.config.pooling == transformers_classifier.config.pooling == pooling
     vllm_logits, hf_logits = served.logits(TEXTS), transformers_classifier.logits(TEXTS)
     for v, h in zip(vllm_logits, hf_logits, strict=True):
         np.testing.assert_allclose(v, h, atol=1e-4)

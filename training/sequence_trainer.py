@@ -2,9 +2,10 @@
 
 The base decoder is loaded as ``AutoModelForSequenceClassification`` with ``config.is_causal =
 False``; LoRA goes on the registry's target modules and the class head (``score``, started at zero)
-is trained in full (peft ``modules_to_save``, float32). The head reads the last real token, so inputs never hold
-the pad id and long texts are cut to head + tail (:func:`extractor.sequence.classifier.encode_for_head`),
-exactly as served. Examples are the labelled texts of :mod:`training.classify_data`.
+is trained in full (peft ``modules_to_save``, float32). The head reads the text pooled as ``pooling`` says
+(default the mean of its per-token logits; :func:`extractor.sequence.classifier.pooled_logits`, the
+served code); inputs never hold the pad id and long texts are cut to head + tail
+(:func:`extractor.sequence.classifier.encode_for_head`), exactly as served. Examples are the labelled texts of :mod:`training.classify_data`.
 
 Output layout::
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
-from extractor.sequence.classifier import SequenceClassifier, encode_for_head
+from extractor.sequence.classifier import POOLINGS, SequenceClassifier, encode_for_head, pooled_logits
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
 from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
@@ -57,8 +58,9 @@ class SequenceTrainConfig:
         out: adapter folder; default ``adapters/<model>-<data>-sequence``.
         epochs, max_steps: training length; ``max_steps`` (when set) wins.
         lr, batch_size, grad_accum: optimiser; effective batch = ``batch_size * grad_accum`` texts.
-        head_lr: learning rate of the class head (default ``lr / 10``): its inputs, the decoder's final
-            hidden states, sum to thousands, so an Adam step at the LoRA rate swings the logits by units.
+        head_lr: learning rate of the class head (default ``lr``).
+        pooling: how the head reads a text, ``mean`` (every token's logits averaged) or ``last`` (the
+            last real token's); recorded in the metadata, so serving pools the same way.
         lora_rank, lora_alpha, lora_dropout, target_modules: LoRA (targets default to the registry's).
         max_seq_len: tokens per text; longer texts keep head + tail (training cost grows with it).
         eval_steps: dev loss + accuracy every N steps; save_steps (default eval_steps): checkpoint every N.
@@ -78,6 +80,7 @@ class SequenceTrainConfig:
     max_steps: int | None = None
     lr: float = 1e-4
     head_lr: float | None = None
+    pooling: str = "mean"
     batch_size: int = 8
     grad_accum: int = 2
     lora_rank: int = 16
@@ -130,7 +133,9 @@ class SequenceTrainConfig:
         if self.max_steps is None and self.epochs <= 0:
             raise ValueError("epochs must be > 0")
         if self.head_lr is None:
-            set_("head_lr", self.lr / 10)
+            set_("head_lr", self.lr)
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}")
         if self.lr <= 0 or self.head_lr <= 0 or not 0 <= self.lora_dropout < 1:
             raise ValueError("lr and head_lr must be > 0 and lora_dropout in [0, 1)")
         for name in ("limit", "eval_limit"):
@@ -247,7 +252,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     _float32_head(model)
 
     def dev_scores(live_model: Any, texts: Sequence[LabelledText] = eval_texts) -> dict[str, float]:
-        classifier = SequenceClassifier.from_model(live_model, tokenizer, max_len=config.max_seq_len, batch_tokens=4096)
+        classifier = SequenceClassifier.from_model(live_model, tokenizer, max_len=config.max_seq_len, batch_tokens=4096,
+                                                   pooling=config.pooling)
         return accuracy(classifier, texts)
 
     ckpt_dir = out / CHECKPOINTS
@@ -271,7 +277,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     callbacks = []
     if has_eval and config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    trainer = _make_trainer_class()(
+    trainer = _pooled_trainer_class(config.pooling)(
         model=model, args=TrainingArguments(**args), optimizers=(optimizer(model, config), None),
         train_dataset=Dataset.from_dict(train_rows),
         eval_dataset=Dataset.from_dict(eval_rows) if has_eval else None, processing_class=tokenizer,
@@ -298,7 +304,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
         "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
-        "max_seq_len": config.max_seq_len, "lr": config.lr, "head_lr": config.head_lr,
+        "max_seq_len": config.max_seq_len, "pooling": config.pooling, "lr": config.lr, "head_lr": config.head_lr,
         "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",
         "seed": config.seed, "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
         "throughput": trainer.meter.total(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -311,6 +317,24 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     echo(f"sequence adapter written to {out} ({state.global_step} steps, {rates['steps_per_s']} steps/s, "
          f"{rates['examples_per_s']} texts/s" + (f", dev accuracy {metrics['dev_accuracy']:.4f})" if has_eval else ")"))
     return out
+
+
+def _pooled_trainer_class(pooling: str) -> type:
+    """The token trainer's class (throughput logs, live dev scores) with the loss on the served pooling."""
+    import torch
+
+    base = _make_trainer_class()
+
+    class PooledTrainer(base):  # type: ignore[misc, valid-type]
+        def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
+                         num_items_in_batch: Any = None) -> Any:
+            from transformers.modeling_outputs import SequenceClassifierOutput
+
+            logits = pooled_logits(model, inputs["input_ids"], inputs["attention_mask"], pooling)
+            loss = torch.nn.functional.cross_entropy(logits.float(), inputs["labels"])
+            return (loss, SequenceClassifierOutput(loss=loss, logits=logits)) if return_outputs else loss
+
+    return PooledTrainer
 
 
 def _save(trainer: Any, out: Path, resolved: Any) -> None:

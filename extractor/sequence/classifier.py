@@ -1,9 +1,12 @@
 """Texts in, one label and its softmax score out, with a bidirectional sequence classifier.
 
-A text is tokenised, its pad tokens dropped (both backends pool the last real token: transformers
-finds it by the pad id, vLLM's pooler takes the last position) and, when longer than ``max_len``,
-cut to its head and tail (:func:`head_tail`), as the trainer cut it. The backends return logits;
-the softmax is taken here, so both give the same scores.
+A text is tokenised, its pad tokens dropped and, when longer than ``max_len``, cut to its head and
+tail (:func:`head_tail`), as the trainer cut it. The head reads the text's tokens pooled as the
+adapter was trained (:data:`POOLINGS`): ``mean``, the average of the head's per-token logits over
+the real tokens (the head is linear, so this is vLLM's ``MEAN`` pooler followed by the head), or
+``last``, the last real token (transformers finds it by the pad id, vLLM's ``LAST`` pooler takes
+the last position). The backends return logits; the softmax is taken here, so both give the same
+scores.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from .merge import AUTO_CLASS
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "vllm", "transformers")
+POOLINGS = ("mean", "last")
+"""How the head reads a text: every token's view averaged (learns in few steps), or the last token's."""
+VLLM_POOLING = {"mean": "MEAN", "last": "LAST"}
 HEAD_SHARE = 4
 """A long text keeps its first ``max_len // HEAD_SHARE`` tokens and fills the rest from its end."""
 
@@ -34,6 +40,35 @@ def head_tail(ids: Sequence[int], max_len: int) -> list[int]:
         return ids
     head = max_len // HEAD_SHARE
     return ids[:head] + ids[len(ids) - (max_len - head):]
+
+
+def head_module(model: Any) -> Any:
+    """The class head (``score``) of a ``*ForSequenceClassification`` model, or of a peft model around one."""
+    for name, module in model.named_modules():
+        if name.rsplit(".", 1)[-1] == "score":
+            return module
+    raise ConfigError(f"{type(model).__name__} has no 'score' head")
+
+
+def pooled_logits(model: Any, input_ids: Any, attention_mask: Any, pooling: str) -> Any:
+    """``[batch, n_labels]`` logits of right-padded ``input_ids`` as the head reads them under ``pooling``.
+
+    ``last`` is the model's own output. ``mean`` averages the head's per-token outputs over the
+    attention mask (caught with a hook on the head, so a peft model trains through it).
+    """
+    if pooling == "last":
+        return model(input_ids=input_ids, attention_mask=attention_mask).logits
+    if pooling != "mean":
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
+    caught: list[Any] = []
+    handle = head_module(model).register_forward_hook(lambda module, args, out: caught.append(out))
+    try:
+        model(input_ids=input_ids, attention_mask=attention_mask)
+    finally:
+        handle.remove()
+    per_token = caught[-1].float()
+    mask = attention_mask.unsqueeze(-1).to(per_token.dtype)
+    return (per_token * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
 def encode_for_head(tokenizer: Any, text: str, max_len: int, pad_id: int | None) -> list[int]:
@@ -53,6 +88,7 @@ class SequenceEngineConfig:
         max_len: tokens per text (head + tail beyond it); vLLM's ``max_model_len``.
         batch_tokens: token budget of one forward batch (transformers) or one vLLM step.
         dtype: ``auto`` (the checkpoint's), ``float32``, ``bfloat16`` or ``float16``.
+        pooling: how the head reads a text (:data:`POOLINGS`); the adapter's training decides it.
         kv_cache_bytes, gpu_memory_utilization, enforce_eager, seed, extra: vLLM's, as for the token method.
     """
 
@@ -61,6 +97,7 @@ class SequenceEngineConfig:
     max_len: int = 512
     batch_tokens: int = 8192
     dtype: str = "auto"
+    pooling: str = "last"
     kv_cache_bytes: int | None = None
     gpu_memory_utilization: float = 0.9
     enforce_eager: bool = False
@@ -70,6 +107,8 @@ class SequenceEngineConfig:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
         if self.max_len < 2 or self.batch_tokens < 1:
             raise ValueError("max_len must be >= 2 and batch_tokens >= 1")
 
@@ -77,15 +116,19 @@ class SequenceEngineConfig:
 class TransformersSequenceBackend(TransformersBackend):
     """Right-padded batches through a transformers ``*ForSequenceClassification`` (or a peft model around one)."""
 
+    def __init__(self, model: Any, pad_id: int, batch_tokens: int = 8192, pooling: str = "last") -> None:
+        super().__init__(model, pad_id, batch_tokens)
+        self.pooling = pooling
+
     @classmethod
-    def load(cls, path: str, dtype: str = "auto", batch_tokens: int = 8192,
-             pad_id: int = 0) -> TransformersSequenceBackend:
+    def load(cls, path: str, dtype: str = "auto", batch_tokens: int = 8192, pad_id: int = 0,
+             pooling: str = "last") -> TransformersSequenceBackend:
         import torch
 
         model = load_bidirectional(path, AUTO_CLASS, dtype)
         if torch.cuda.is_available():
             model = model.to("cuda")
-        return cls(model.eval(), pad_id, batch_tokens)
+        return cls(model.eval(), pad_id, batch_tokens, pooling)
 
     def logits(self, inputs: Sequence[Sequence[int]]) -> list[Any]:
         """One ``[n_labels]`` float32 array per input."""
@@ -104,7 +147,7 @@ class TransformersSequenceBackend(TransformersBackend):
                     for row, i in enumerate(batch):
                         ids[row, : len(inputs[i])] = torch.tensor(list(inputs[i]), dtype=torch.long)
                         mask[row, : len(inputs[i])] = 1
-                    logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+                    logits = pooled_logits(self.model, ids.to(device), mask.to(device), self.pooling)
                     for row, i in enumerate(batch):
                         out[i] = logits[row].float().cpu().numpy()
         finally:
@@ -113,7 +156,7 @@ class TransformersSequenceBackend(TransformersBackend):
 
 
 class VllmSequenceBackend(VllmBackend):
-    """vLLM's pooling runner, ``LLM.classify`` on the last token, bidirectional (``is_causal: False``)."""
+    """vLLM's pooling runner, ``LLM.classify`` bidirectional (``is_causal: False``), pooled as trained."""
 
     def logits(self, inputs: Sequence[Sequence[int]]) -> list[Any]:
         import numpy as np
@@ -129,21 +172,32 @@ class VllmSequenceBackend(VllmBackend):
         return [np.asarray(o.outputs.probs, dtype=np.float32) for o in outputs]
 
 
+def _vllm_pooler(pooling: str) -> dict[str, Any]:
+    """``LLM`` keyword arguments that make vLLM's ``classify`` pool as ``pooling`` says (none without vLLM)."""
+    try:
+        from vllm.config import PoolerConfig
+    except ImportError:  # the backend reports the missing vLLM
+        return {}
+    return {"pooler_config": PoolerConfig(seq_pooling_type=VLLM_POOLING[pooling])}
+
+
 def open_backend(config: SequenceEngineConfig, pad_id: int) -> tuple[Any, str | None]:
     """The backend ``config`` asks for, and why vLLM was not used when ``auto`` fell back."""
     reason = None
     if config.backend in ("auto", "vllm"):
         try:
+            extra = {**_vllm_pooler(config.pooling), **config.extra}
             return VllmSequenceBackend(config.model, max_model_len=config.max_len, batch_tokens=config.batch_tokens,
                                        dtype=config.dtype, kv_cache_bytes=config.kv_cache_bytes,
                                        gpu_memory_utilization=config.gpu_memory_utilization,
-                                       enforce_eager=config.enforce_eager, seed=config.seed, extra=config.extra), None
+                                       enforce_eager=config.enforce_eager, seed=config.seed, extra=extra), None
         except EngineError as exc:
             if config.backend == "vllm":
                 raise
             log.warning("%s; falling back to transformers", exc)
             reason = str(exc)
-    return TransformersSequenceBackend.load(config.model, config.dtype, config.batch_tokens, pad_id), reason
+    return TransformersSequenceBackend.load(config.model, config.dtype, config.batch_tokens, pad_id,
+                                            config.pooling), reason
 
 
 def class_labels(config: Any) -> list[str]:
@@ -184,23 +238,27 @@ class SequenceClassifier:
         log.info("sequence classifier on %s: %s backend, %d classes", config.model, backend.name, len(self.labels))
 
     @classmethod
-    def from_model(cls, model: Any, tokenizer: Any, *, max_len: int = 512, batch_tokens: int = 8192) -> SequenceClassifier:
+    def from_model(cls, model: Any, tokenizer: Any, *, max_len: int = 512, batch_tokens: int = 8192,
+                   pooling: str = "last") -> SequenceClassifier:
         """Wrap a transformers model already in memory (a peft model while training) in the transformers backend."""
         config = SequenceEngineConfig(model=str(getattr(model.config, "_name_or_path", "") or "in-memory"),
-                                      backend="transformers", max_len=max_len, batch_tokens=batch_tokens)
+                                      backend="transformers", max_len=max_len, batch_tokens=batch_tokens,
+                                      pooling=pooling)
         pad = pad_id_of(model.config, tokenizer)
-        return cls(config, backend=TransformersSequenceBackend(model, pad, batch_tokens), tokenizer=tokenizer,
+        return cls(config, backend=TransformersSequenceBackend(model, pad, batch_tokens, pooling), tokenizer=tokenizer,
                    labels=class_labels(model.config), pad_id=pad)
 
     @classmethod
     def for_adapter(cls, adapter: Adapter, base_path: str, cache_dir: Path, **options: Any) -> SequenceClassifier:
         """Serve a trained sequence adapter merged into ``base_path`` (cached under ``cache_dir``), texts cut at
-        the length it was trained with unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
+        the length and pooled as it was trained with (adapters from before pooling was recorded pooled the
+        last token) unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
         from .merge import merge_sequence_adapter
 
         merged = merge_sequence_adapter(base_path, adapter, cache_dir)
         trained = adapter.metadata.get("max_seq_len")
-        defaults = {"max_len": trained} if isinstance(trained, int) else {}
+        defaults: dict[str, Any] = {"max_len": trained} if isinstance(trained, int) else {}
+        defaults["pooling"] = str(adapter.metadata.get("pooling", "last"))
         return cls(SequenceEngineConfig(model=str(merged), **{**defaults, **options}))
 
     @property
