@@ -41,6 +41,10 @@ class LoopStop:
     max_tokens: int = 128
     repeats: int = 3
 
+    def vllm_params(self) -> dict[str, int]:
+        """vLLM's ``repetition_detection`` fields (``RepetitionDetectionParams``, or a request's JSON body)."""
+        return {"min_pattern_size": self.min_tokens, "max_pattern_size": self.max_tokens, "min_count": self.repeats}
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -207,8 +211,7 @@ class Engine:
             from vllm.sampling_params import RepetitionDetectionParams
         except ImportError:  # older vLLM: no repetition detection, loops run to max_tokens
             return {}
-        return {"repetition_detection": RepetitionDetectionParams(
-            min_pattern_size=stop.min_tokens, max_pattern_size=stop.max_tokens, min_count=stop.repeats)}
+        return {"repetition_detection": RepetitionDetectionParams(**stop.vllm_params())}
 
     @property
     def tokenizer(self) -> Any:

@@ -51,12 +51,11 @@ def plan_serving(model_name: str, adapter_spec: str, settings: Settings) -> Serv
     name, _, path = adapter_spec.partition("=")
     adapter = load_adapter(name.strip(), path.strip() or name.strip())
     model = resolve_model(model_name, settings)
+    check_compatible(adapter, model, None)
     if is_token_adapter(adapter):
-        check_compatible(adapter, model, None)
         folder = merge_token_adapter(model.path, adapter, settings.cache_dir)
         window = adapter.metadata.get("max_seq_len")
         return ServePlan(folder, adapter.name, "tokens",
                          serve_args(adapter.name, "tokens", window if isinstance(window, int) else None))
-    check_compatible(adapter, model, None)
     folder = merge_adapter(model.path, adapter, settings.cache_dir)
     return ServePlan(folder, adapter.name, "generative", serve_args(adapter.name, "generative"))

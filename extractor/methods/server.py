@@ -58,9 +58,7 @@ class ServerMethod:
                                      max_model_len, options.max_tokens)
         self._schema_model = options.output_model()
         self._json_schema = options.json_schema() if options.constrained else None
-        self._repetition = None if loop_stop is None else {
-            "min_pattern_size": loop_stop.min_tokens, "max_pattern_size": loop_stop.max_tokens,
-            "min_count": loop_stop.repeats}
+        self._repetition = None if loop_stop is None else loop_stop.vllm_params()
 
     @property
     def chunk_tokens(self) -> int:

@@ -20,9 +20,7 @@ RESULT_KEYS = ("row", "text", "prompt_tokens", "completion_tokens", "error")
 def request_row(row: int, token_ids: Sequence[int], model: str, json_schema: dict[str, Any] | None,
                 max_tokens: int, loop_stop: LoopStop | None = None) -> dict[str, Any]:
     """One chunk's request as built on the driver (``preprocess`` turns it into the engine's input)."""
-    repetition = "" if loop_stop is None else json.dumps({
-        "min_pattern_size": loop_stop.min_tokens, "max_pattern_size": loop_stop.max_tokens,
-        "min_count": loop_stop.repeats})
+    repetition = "" if loop_stop is None else json.dumps(loop_stop.vllm_params())
     return {"row": row, "token_ids": list(token_ids), "model": model, "max_tokens": max_tokens,
             "json_schema": json.dumps(json_schema) if json_schema is not None else "", "repetition": repetition}
 
