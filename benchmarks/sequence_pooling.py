@@ -41,8 +41,8 @@ def main() -> None:
     from extractor.settings import load_settings
     from extractor.tokens.backends import load_bidirectional
     from training.classify_data import load_class_splits, stratified
+    from training.head_training import float32_head
     from training.sequence_trainer import zero_head
-    from training.token_trainer import _float32_head
 
     torch.manual_seed(0)
     random.seed(0)
@@ -59,7 +59,7 @@ def main() -> None:
     zero_head(model)
     model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=16, lora_alpha=32, lora_dropout=0.05,
                                              bias="none", target_modules=list(resolved.lora_targets)))
-    _float32_head(model)
+    float32_head(model)
     head = [p for n, p in model.named_parameters() if p.requires_grad and "modules_to_save" in n]
     rest = [p for n, p in model.named_parameters() if p.requires_grad and "modules_to_save" not in n]
     opt = torch.optim.AdamW([{"params": rest, "lr": args.lr}, {"params": head, "lr": args.head_lr}], weight_decay=0.0)

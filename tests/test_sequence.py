@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from extractor.adapters import load_adapter
 from extractor.cli import main
 from extractor.errors import ConfigError
 from extractor.methods import build_method
 from extractor.pipeline import ExtractOptions, Extractor
-from extractor.sequence.classifier import encode_for_head, head_tail, softmax
+from extractor.sequence.classifier import SequenceClassifier, encode_for_head, head_tail, softmax
 from extractor.sequence.serving import check_request
 from extractor.serving import prepare_model
 from extractor.settings import load_settings
@@ -182,6 +183,14 @@ TRAIN_ERRORS = [
                  "data must name one split", id="one-split"),
     pytest.param(["--task", "classify", "--data", "imdb:train", "--format", "alpaca"],
                  "--method generative does not take --format", id="generative-json-only"),
+    pytest.param(["--task", "classify", "--data", "imdb:train", "--pooling", "last"],
+                 "--pooling is an option of --method sequence --task classify", id="pooling-generative"),
+    pytest.param(["--method", "tokens", "--data", "kind:WN_train", "--pooling", "mean"],
+                 "--pooling is an option of --method sequence --task classify", id="pooling-tokens"),
+    pytest.param(["--data", "kind:WN_train", "--init-adapter", "examples/adapters/kind-default"],
+                 "--init-adapter is an option of --method tokens", id="init-adapter-generative"),
+    pytest.param(["--task", "classify", "--method", "sequence", "--data", "imdb:train", "--select", "mean"],
+                 "--select is an option of --method tokens", id="select-sequence"),
 ]
 
 
@@ -190,6 +199,32 @@ def test_train_classify_errors(args: list[str], message: str):
     result = CliRunner().invoke(main, ["train", *args])
     assert result.exit_code == 1, result.output
     assert message in result.output
+
+
+@pytest.mark.parametrize(("target", "args", "expected"), [
+    pytest.param("training.sequence_trainer.train_sequence",
+                 ["--task", "classify", "--method", "sequence", "--data", "imdb:train", "--pooling", "last"],
+                 {"pooling": "last"}, id="pooling"),
+    pytest.param("training.token_trainer.train_tokens",
+                 ["--method", "tokens", "--data", "kind:WN_train", "--init-adapter", "examples/adapters/kind-tokens",
+                  "--select", "pooled"],
+                 {"init_adapter": Path("examples/adapters/kind-tokens"), "select": "pooled"}, id="init-and-select"),
+])
+def test_train_options_reach_the_config(monkeypatch: pytest.MonkeyPatch, target: str, args: list[str], expected: dict):
+    seen: list = []
+    monkeypatch.setattr(target, lambda config: seen.append(config) or Path("out"))
+    result = CliRunner().invoke(main, ["train", *args])
+    assert result.exit_code == 0, result.output
+    (config,) = seen
+    assert {k: getattr(config, k) for k in expected} == expected
+
+
+def test_an_adapter_with_unknown_pooling_is_a_config_error(tmp_path: Path, base: Path):
+    folder = _sequence_adapter(tmp_path / "a", base)
+    meta = json.loads((folder / "extract_entities.json").read_text())
+    (folder / "extract_entities.json").write_text(json.dumps({**meta, "pooling": "max"}))
+    with pytest.raises(ConfigError, match="pooling 'max', not one of mean, last"):
+        SequenceClassifier.for_adapter(load_adapter("pol", folder), str(base), tmp_path / "cache")
 
 
 @pytest.mark.parametrize(("changes", "message"), [

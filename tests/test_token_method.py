@@ -14,7 +14,8 @@ import pytest
 from tiny_token_model import build_tiny_base, build_tiny_token_model, write_export
 
 from extractor.adapters import METADATA_FILE, load_adapter
-from extractor.errors import EngineError
+from extractor.errors import ConfigError, EngineError
+from extractor.records import Entity
 from extractor.tokens import TokenClassifier, TokenEngineConfig, merge_token_adapter
 from extractor.tokens import classifier as classifier_module
 from extractor.tokens.backends import TransformersBackend, budget_batches, load_token_model
@@ -30,6 +31,8 @@ from extractor.tokens.spans import (
     words,
 )
 from extractor.tokens.windows import central_window, encode_text, labelled_windows, plan_windows
+from training.examples import Example, Span
+from training.token_rows import score_dev_sets, set_key
 from training.token_trainer import TokenTrainConfig, train_tokens
 
 LABEL2ID = {b: i for i, b in enumerate(bio_labels(["PER", "ORG", "LOC"]))}
@@ -280,6 +283,44 @@ def test_config_is_checked():
     assert TokenTrainConfig(data="x.jsonl", eval="none").eval == ""
 
 
+class _ScriptedClassifier:
+    """Finds "Roma" as LOC wherever it occurs, nothing else: scoring logic only."""
+
+    entity_labels = ("PER", "ORG", "LOC")
+
+    def extract_texts(self, texts: list[str]) -> list[list[Entity]]:
+        return [[Entity("Roma", "LOC", t.index("Roma"), t.index("Roma") + 4)] if "Roma" in t else [] for t in texts]
+
+
+def _example(text: str, *spans: tuple[int, int, str]) -> Example:
+    return Example(text, tuple(Span(*s) for s in spans), id=text)
+
+
+DEV_SETS = {
+    # news: both found (F1 1.0); fiction: one of two gold found, nothing wrong (P 1, R 0.5, F1 2/3)
+    "kind:WN_dev": [_example("a Roma", (2, 6, "LOC")), _example("Roma ieri", (0, 4, "LOC"))],
+    "kind:FIC_dev": [_example("Roma e Anna", (0, 4, "LOC"), (7, 11, "PER"))],
+}
+
+
+def test_each_dev_set_is_scored_and_their_mean_selects():
+    scores = score_dev_sets(_ScriptedClassifier(), DEV_SETS)  # type: ignore[arg-type]
+    assert scores["f1_kind_WN_dev"] == pytest.approx(1.0) and scores["f1_kind_FIC_dev"] == pytest.approx(2 / 3)
+    assert scores["f1_mean"] == pytest.approx(5 / 6)
+    assert scores["f1"] == pytest.approx(2 * 1.0 * 0.75 / 1.75)  # pooled: 3 of 4 gold, no false positive
+    single = score_dev_sets(_ScriptedClassifier(), {"kind:WN_dev": DEV_SETS["kind:WN_dev"]})  # type: ignore[arg-type]
+    assert "f1_mean" not in single and single["f1"] == pytest.approx(1.0)
+    assert score_dev_sets(_ScriptedClassifier(), {"a": []}) == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"select": "best"}, "select must be one of mean, pooled"),
+])
+def test_bad_selection_is_refused(changes: dict, message: str):
+    with pytest.raises(ValueError, match=message):
+        TokenTrainConfig(data="kind:WN_train", **changes)
+
+
 # --- bidirectional attention in transformers ---------------------------------------------------
 
 
@@ -369,6 +410,41 @@ def test_training_resumes_from_a_checkpoint(token_base: Path, token_data: tuple[
     meta = json.loads((out / METADATA_FILE).read_text())
     assert meta["resumed_from"] == "checkpoint-2" and meta["steps"] == 3
     assert any("resuming from" in s for s in said) and not (out / "checkpoints").exists()
+
+
+@pytest.mark.slow
+def test_training_starts_from_an_adapter(trained_adapter: Path, token_base: Path, token_data: tuple[Path, Path],
+                                         tmp_path: Path):
+    """A further epoch starts from the adapter's LoRA and head (a learning rate of ~0 leaves them as they
+    were; a fresh head is random), keeps its LoRA shape, scores each dev set and records where it began."""
+    import torch
+    from safetensors.torch import load_file
+
+    second_dev = write_export(tmp_path / "dev2.jsonl", 6, seed=3)
+    out = tmp_path / "second"
+    train_tokens(_config(token_base, token_data, out, init_adapter=trained_adapter, lr=1e-12, max_steps=1,
+                         eval_steps=1, lora_rank=16, eval=f"{token_data[1]},{second_dev}"), echo=lambda _: None)
+    before, after = (load_file(str(p / "adapter_model.safetensors")) for p in (trained_adapter, out))
+    assert before.keys() == after.keys()
+    for key in before:
+        assert torch.allclose(before[key].float(), after[key].float(), atol=1e-9), key
+    meta = json.loads((out / METADATA_FILE).read_text())
+    first = json.loads((trained_adapter / METADATA_FILE).read_text())
+    assert meta["lora"]["r"] == first["lora"]["r"] == 8
+    assert meta["init_adapter"]["path"] == str(trained_adapter.resolve()) and meta["init_adapter"]["steps"] == 2
+    assert meta["epochs_total"] == pytest.approx(meta["epochs"] + first["epochs"], abs=1e-3)
+    metrics = meta["metrics"]
+    keys = [f"dev_f1_{set_key(str(p))}" for p in (token_data[1], second_dev)]
+    assert set(keys) <= set(metrics) and metrics["selected_on"] == "eval_f1_mean"
+    assert metrics["dev_f1_mean"] == pytest.approx(sum(metrics[k] for k in keys) / 2)
+
+
+@pytest.mark.slow
+def test_starting_adapter_with_other_labels_is_refused(trained_adapter: Path, token_base: Path,
+                                                      token_data: tuple[Path, Path], tmp_path: Path):
+    with pytest.raises(ConfigError, match="not this run's labels"):
+        train_tokens(_config(token_base, token_data, tmp_path / "x", init_adapter=trained_adapter,
+                             schema="italian_email"), echo=lambda _: None)
 
 
 @pytest.mark.slow

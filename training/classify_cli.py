@@ -48,6 +48,9 @@ def train_classify(method: str, classify: str | None, config_file: Path | None, 
         if method == "sequence":
             from training.sequence_trainer import SequenceTrainConfig, train_sequence
 
+            if kw.get("pooling") is not None:
+                options["pooling"] = kw["pooling"]
+
             out = train_sequence(SequenceTrainConfig(progress=not quiet, **options))
         else:
             from training.classify_trainer import ClassTrainConfig, train_generative_classes

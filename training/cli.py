@@ -65,6 +65,14 @@ QUANT_CHOICES = ("4bit", "8bit", "none")
 @click.option("--classify", default=None, metavar="NAME",
               help="--task classify: class schema (polarity, sentiment, spam, .json, module:Class) "
                    "[default: the data set's].")
+@click.option("--init-adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="--method tokens: start from this token adapter's LoRA and head (a further epoch).")
+@click.option("--select", type=click.Choice(["mean", "pooled"]), default=None,
+              help="--method tokens with several --eval sets: keep the checkpoint with the best mean of their "
+                   "F1s, or the best F1 of all their examples pooled [default: mean].")
+@click.option("--pooling", type=click.Choice(["mean", "last"]), default=None,
+              help="--task classify --method sequence: the class head reads the mean of its per-token logits "
+                   "or the last token's [default: mean].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
           target_modules: str | None, quiet: bool, method: str, task: str, classify: str | None, **kw: Any) -> None:
@@ -80,6 +88,17 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
 
     if task == "entities" and (method == "sequence" or classify):
         raise click.ClickException("--method sequence and --classify train a message classifier: add --task classify")
+    owners = {"init_adapter": ("tokens",), "select": ("tokens",), "pooling": ("sequence",)}
+    for name, methods in owners.items():
+        if kw.get(name) is not None and (method not in methods or (task == "classify") != (method == "sequence")):
+            flag = "--" + name.replace("_", "-")
+            raise click.ClickException(f"{flag} is an option of --method {methods[0]}" +
+                                       (" --task classify" if methods[0] == "sequence" else ""))
+    if task != "classify" or method != "sequence":
+        kw.pop("pooling")
+    if method != "tokens":
+        kw.pop("init_adapter")
+        kw.pop("select")
     if task == "classify":
         from training.classify_cli import train_classify
 
@@ -124,7 +143,7 @@ def _train_tokens(config_file: Path | None, eval_: str | None, format_: str | No
         raise click.ClickException("--method tokens needs --data (e.g. kind:WN_train,kind:FIC_train)")
     fields = {"model", "data", "out", "schema", "epochs", "max_steps", "lr", "batch_size", "grad_accum", "lora_alpha",
               "lora_dropout", "max_seq_len", "eval_steps", "eval_limit", "early_stopping_patience", "seed", "limit",
-              "resume", "keep_checkpoints", "data_root"}
+              "resume", "keep_checkpoints", "data_root", "init_adapter", "select"}
     options = {k: v for k, v in kw.items() if k in fields and v is not None}
     if eval_ is not None:
         options["eval"] = eval_

@@ -31,6 +31,7 @@ from extractor.sequence.classifier import POOLINGS, SequenceClassifier, encode_f
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
 from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
+from training.head_training import float32_head, make_trainer_class
 from training.runs import (
     ADAPTER_FILES,
     CHECKPOINTS,
@@ -43,7 +44,6 @@ from training.runs import (
     versions,
 )
 from training.runs import target_modules as check_targets
-from training.token_trainer import _float32_head, _make_trainer_class
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     lora = LoraConfig(task_type="SEQ_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
                       lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
     model = get_peft_model(model, lora)
-    _float32_head(model)
+    float32_head(model)
 
     def dev_scores(live_model: Any, texts: Sequence[LabelledText] = eval_texts) -> dict[str, float]:
         classifier = SequenceClassifier.from_model(live_model, tokenizer, max_len=config.max_seq_len, batch_tokens=4096,
@@ -323,7 +323,7 @@ def _pooled_trainer_class(pooling: str) -> type:
     """The token trainer's class (throughput logs, live dev scores) with the loss on the served pooling."""
     import torch
 
-    base = _make_trainer_class()
+    base = make_trainer_class()
 
     class PooledTrainer(base):  # type: ignore[misc, valid-type]
         def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,

@@ -6,7 +6,7 @@ so a model is scored on exactly the spans it is served with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,9 +53,25 @@ def score_examples(classifier: TokenClassifier, examples: Sequence[Example],
                    labels: Sequence[str] | None = None) -> dict[str, float]:
     """Strict micro P/R/F1 (and partial F1) of ``classifier`` on ``examples``, restricted to ``labels``
     (default: the classifier's)."""
+    return score_dev_sets(classifier, {"all": examples}, labels)
+
+
+def set_key(spec: str) -> str:
+    """Metric-name form of a data spec: ``kind:WN_dev`` -> ``kind_WN_dev``."""
+    return "".join(c if c.isalnum() else "_" for c in spec).strip("_") or "set"
+
+
+def score_dev_sets(classifier: TokenClassifier, sets: Mapping[str, Sequence[Example]],
+                   labels: Sequence[str] | None = None) -> dict[str, float]:
+    """Scores over all ``sets`` pooled (as :func:`score_examples`) and, for more than one set,
+    ``f1_<set>`` for each and ``f1_mean``, their mean: one domain counts as much as another.
+
+    The texts go through the classifier once, all sets together.
+    """
     from training.examples import Span
     from training.metrics import score
 
+    examples = [ex for exs in sets.values() for ex in exs]
     if not examples:
         return {}
     labels = classifier.entity_labels if labels is None else labels
@@ -64,5 +80,15 @@ def score_examples(classifier: TokenClassifier, examples: Sequence[Example],
             for ents in predicted]
     scores = score([ex.spans for ex in examples], pred, labels)
     strict = scores.strict.micro
-    return {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1,
-            "partial_f1": scores.partial.micro.f1, "examples": len(examples)}
+    out = {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1,
+           "partial_f1": scores.partial.micro.f1, "examples": len(examples)}
+    if len(sets) > 1:
+        at = 0
+        per = []
+        for name, exs in sets.items():
+            part = score([ex.spans for ex in exs], pred[at:at + len(exs)], labels).strict.micro.f1
+            at += len(exs)
+            out[f"f1_{set_key(name)}"] = part
+            per.append(part)
+        out["f1_mean"] = sum(per) / len(per)
+    return out

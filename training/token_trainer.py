@@ -19,20 +19,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extractor.adapters import METADATA_FILE
+from extractor.adapters import METADATA_FILE, Adapter, check_compatible, load_adapter
 from extractor.errors import ConfigError
 from extractor.settings import Settings, load_settings
 from extractor.tokens.classifier import TokenClassifier
-from extractor.tokens.merge import METHOD
+from extractor.tokens.merge import METHOD, adapter_labels
 from training.config import default_eval, default_schema
 from training.examples import Example
+from training.head_training import float32_head, make_trainer_class
 from training.runs import (
     ADAPTER_FILES,
     CHECKPOINTS,
@@ -48,7 +48,10 @@ from training.runs import (
     training_inputs,
     versions,
 )
-from training.token_rows import build_rows, score_examples
+from training.token_rows import build_rows, score_dev_sets, score_examples
+
+SELECTIONS = ("mean", "pooled")
+"""How several dev sets score a checkpoint (see :class:`TokenTrainConfig`)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class TokenTrainConfig:
             checkpoint every N steps.
         eval_limit, limit: first N examples of each dev / training spec.
         early_stopping_patience: stop after N evaluations without F1 improvement (0: off).
+        select: the dev score that picks the best checkpoint when ``eval`` names several sets: ``mean``,
+            the mean of each set's strict micro-F1 (each domain counts the same), or ``pooled``, the
+            micro-F1 over all their examples together.
+        init_adapter: a token adapter of this base and these labels to start from (its LoRA and head),
+            e.g. for a second epoch at a new learning rate; without it LoRA and head start fresh.
         resume: continue from the last checkpoint in ``out/checkpoints``; keep_checkpoints: keep them.
         data_root: folder with ``kind/`` and ``wikineural_it/`` (see :func:`training.data.load_dataset`).
         logging_steps: log loss, steps/s and examples/s every N steps; progress: show the progress bar.
@@ -98,6 +106,8 @@ class TokenTrainConfig:
     eval_limit: int | None = 512
     limit: int | None = None
     early_stopping_patience: int = 3
+    select: str = "mean"
+    init_adapter: Path | None = None
     seed: int = 42
     resume: bool = True
     keep_checkpoints: bool = False
@@ -125,6 +135,10 @@ class TokenTrainConfig:
         set_("out", Path(self.out).expanduser())
         if self.data_root is not None:
             set_("data_root", Path(self.data_root).expanduser())
+        if self.init_adapter is not None:
+            set_("init_adapter", Path(self.init_adapter).expanduser())
+        if self.select not in SELECTIONS:
+            raise ValueError(f"select must be one of {', '.join(SELECTIONS)}, not {self.select!r}")
         if self.save_steps is None:
             set_("save_steps", self.eval_steps)
         if self.target_modules is not None:
@@ -151,79 +165,25 @@ class TokenTrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _float32_head(peft_model: Any) -> None:
-    """Keep the trained head (modules_to_save copy) in float32, fed float32 hidden states."""
-    import torch
-
-    for name, module in peft_model.named_modules():
-        if name.endswith("modules_to_save.default") and isinstance(module, torch.nn.Linear):
-            module.float()
-            module.register_forward_pre_hook(lambda mod, args: (args[0].to(mod.weight.dtype), *args[1:]))
-
-
-class _Meter:
-    """Training throughput: optimiser steps, windows and real tokens per second, evaluation time left out."""
-
-    def __init__(self, grad_accum: int) -> None:
-        self.grad_accum = grad_accum
-        self.counts = [0, 0, 0]  # micro-batches, windows, tokens
-        self.paused = 0.0
-        self.start: tuple[float, list[int], float] | None = None
-        self.mark: tuple[float, list[int], float] | None = None
-
-    def add(self, windows: int, tokens: int) -> None:
-        if self.start is None:
-            self.start = self.mark = (time.perf_counter(), [0, 0, 0], 0.0)
-        for i, n in enumerate((1, windows, tokens)):
-            self.counts[i] += n
-
-    def _since(self, mark: tuple[float, list[int], float] | None) -> dict[str, float]:
-        t, counts, paused = mark or (time.perf_counter(), self.counts, self.paused)
-        dt = max(time.perf_counter() - t - (self.paused - paused), 1e-9)
-        d = [now - then for now, then in zip(self.counts, counts, strict=True)]
-        return {"steps_per_s": round(d[0] / self.grad_accum / dt, 4), "examples_per_s": round(d[1] / dt, 3),
-                "tokens_per_s": round(d[2] / dt, 1)}
-
-    def lap(self) -> dict[str, float]:
-        """Rates since the previous lap."""
-        rates = self._since(self.mark)
-        self.mark = (time.perf_counter(), list(self.counts), self.paused)
-        return rates
-
-    def total(self) -> dict[str, float]:
-        return self._since(self.start)
+def _start_adapter(path: Path | None, resolved: Any, bio: Sequence[str]) -> Adapter | None:
+    """The adapter ``init_adapter`` names, checked against the base model and the BIO labels."""
+    if path is None:
+        return None
+    adapter = load_adapter("init", path)
+    trained = adapter_labels(adapter)
+    if list(trained) != list(bio):
+        raise ConfigError(f"init adapter {path} tags {', '.join(trained)}, not this run's labels {', '.join(bio)}: "
+                          "start from an adapter trained for the same schema")
+    check_compatible(adapter, resolved)
+    return adapter
 
 
-def _make_trainer_class() -> type:
-    """A ``transformers.Trainer`` that logs steps/s, examples/s and tokens/s, and evaluates strict F1."""
-    from transformers import Trainer
-
-    class TokenTrainer(Trainer):
-        def __init__(self, *args: Any, f1: Callable[[Any], dict[str, float]], **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._f1 = f1
-            self.meter = _Meter(self.args.gradient_accumulation_steps)
-
-        def training_step(self, model: Any, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-            mask = inputs.get("attention_mask")
-            self.meter.add(int(inputs["input_ids"].shape[0]), int(mask.sum()) if mask is not None else 0)
-            return super().training_step(model, inputs, *args, **kwargs)
-
-        def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
-            if "loss" in logs and self.meter.start is not None:
-                logs.update(self.meter.lap())
-            super().log(logs, *args, **kwargs)
-
-        def evaluation_loop(self, *args: Any, **kwargs: Any) -> Any:
-            """Eval loss, plus the strict micro-F1 of the live model (so best-model and early stopping see it)."""
-            t = time.perf_counter()
-            output = super().evaluation_loop(*args, **kwargs)
-            prefix = kwargs.get("metric_key_prefix", args[4] if len(args) > 4 else "eval")
-            output.metrics.update({f"{prefix}_{k}": v for k, v in self._f1(self.model).items()})
-            self.meter.paused += time.perf_counter() - t
-            return output
-
-    return TokenTrainer
+def _provenance(adapter: Adapter | None) -> dict[str, Any] | None:
+    """What a run started from: enough to tell a second epoch from a first."""
+    if adapter is None:
+        return None
+    keys = ("data", "steps", "epochs", "epochs_total", "lr", "created")
+    return {"path": str(adapter.path), **{k: adapter.metadata.get(k) for k in keys if k in adapter.metadata}}
 
 
 def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, echo: Echo = stderr_echo) -> Path:
@@ -273,16 +233,36 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load model {resolved.name} from {resolved.path} for token classification: "
                           f"{exc}") from exc
-    targets = target_modules(model, config.target_modules or resolved.lora_targets)
-    lora = LoraConfig(task_type="TOKEN_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
-                      lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
-    model = get_peft_model(model, lora)
-    _float32_head(model)
+    start = _start_adapter(config.init_adapter, resolved, bio)
+    if start is None:
+        targets = target_modules(model, config.target_modules or resolved.lora_targets)
+        lora = LoraConfig(task_type="TOKEN_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
+                          lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
+        model = get_peft_model(model, lora)
+    else:
+        from peft import PeftModel
 
-    def dev_scores(live_model: Any, examples: Sequence[Example] = eval_examples) -> dict[str, float]:
-        """Through the transformers backend on the live (peft) model, windows as in training."""
+        for name in json.loads((start.path / "adapter_config.json").read_text()).get("modules_to_save") or ():
+            head = getattr(model, name, None)
+            if isinstance(head, torch.nn.Module):
+                head.float()  # the saved float32 head loads as it was, not rounded to bfloat16
+        model = PeftModel.from_pretrained(model, str(start.path), is_trainable=True)
+        echo(f"starting from adapter {start.path} ({start.metadata.get('steps')} steps, "
+             f"{start.metadata.get('epochs')} epochs); its LoRA shape wins over the LoRA options")
+    lora_used = model.peft_config["default"]
+    targets = sorted(lora_used.target_modules)
+    float32_head(model)
+
+    dev_sets = {spec: load_examples(spec, config.data_root, config.eval_limit) for spec in specs(config.eval)}
+    selected = "eval_f1_mean" if config.select == "mean" and len(dev_sets) > 1 else "eval_f1"
+
+    def dev_scores(live_model: Any, examples: Sequence[Example] | None = None) -> dict[str, float]:
+        """Through the transformers backend on the live (peft) model, windows as in training; without
+        ``examples``, the dev sets (pooled, each, and their mean)."""
         classifier = TokenClassifier.from_model(live_model, tokenizer, max_len=config.max_seq_len,
                                                 overlap=config.overlap, batch_tokens=4096)
+        if examples is None:
+            return score_dev_sets(classifier, dev_sets, labels)
         return score_examples(classifier, examples, labels)
 
     ckpt_dir = out / CHECKPOINTS
@@ -294,7 +274,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         "logging_steps": config.logging_steps, "eval_strategy": "steps" if has_eval else "no",
         "eval_steps": config.eval_steps, "save_strategy": "steps", "save_steps": config.save_steps,
         "save_total_limit": 2, "load_best_model_at_end": has_eval,
-        "metric_for_best_model": "eval_f1" if has_eval else None, "greater_is_better": True if has_eval else None,
+        "metric_for_best_model": selected if has_eval else None, "greater_is_better": True if has_eval else None,
         "seed": config.seed, "use_cpu": not torch.cuda.is_available(), "report_to": "none",
         "disable_tqdm": not config.progress, "dataloader_num_workers": 0, "label_names": ["labels"],
         "train_sampling_strategy": "group_by_length", "length_column_name": "length",
@@ -310,7 +290,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     if not config.progress:
         disable_progress_bars()
     try:
-        trainer = _make_trainer_class()(
+        trainer = make_trainer_class()(
             model=model, args=TrainingArguments(**args), train_dataset=Dataset.from_dict(train_rows.columns),
             eval_dataset=Dataset.from_dict(eval_rows.columns) if has_eval else None, processing_class=tokenizer,
             data_collator=DataCollatorForTokenClassification(tokenizer), callbacks=callbacks, f1=dev_scores,
@@ -324,6 +304,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     metrics: dict[str, Any] = {"train_loss": result.training_loss}
     if has_eval:
         metrics["best_eval_f1"] = state.best_metric
+        metrics["selected_on"] = selected
         metrics.update({f"dev_{k}": v for k, v in dev_scores(trainer.model).items()})
     test_examples = load_examples(config.test, config.data_root, None)
     if test_examples:
@@ -353,7 +334,10 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         "n_eval": len(eval_examples), "skipped": train_rows.skipped,
         "steps": state.global_step, "best_step": step_of(state.best_model_checkpoint),
         "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
-        "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
+        "init_adapter": _provenance(start),
+        "epochs_total": round((state.epoch or 0.0) + float((start.metadata.get("epochs_total") or
+                                                            start.metadata.get("epochs") or 0) if start else 0), 4),
+        "lora": {"r": lora_used.r, "alpha": lora_used.lora_alpha, "dropout": lora_used.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
         "max_seq_len": config.max_seq_len, "overlap": config.overlap, "lr": config.lr,
         "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",

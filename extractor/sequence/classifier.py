@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.adapters import Adapter
+from extractor.adapters import METADATA_FILE, Adapter
 from extractor.errors import ConfigError, EngineError
 from extractor.tokens.backends import TransformersBackend, VllmBackend, budget_batches, load_bidirectional
 
@@ -255,10 +255,14 @@ class SequenceClassifier:
         last token) unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
         from .merge import merge_sequence_adapter
 
+        pooling = str(adapter.metadata.get("pooling", "last"))
+        if pooling not in POOLINGS:
+            raise ConfigError(f"adapter {adapter.name}: its metadata says pooling {pooling!r}, not one of "
+                              f"{', '.join(POOLINGS)}: fix {adapter.path / METADATA_FILE} or retrain")
         merged = merge_sequence_adapter(base_path, adapter, cache_dir)
         trained = adapter.metadata.get("max_seq_len")
         defaults: dict[str, Any] = {"max_len": trained} if isinstance(trained, int) else {}
-        defaults["pooling"] = str(adapter.metadata.get("pooling", "last"))
+        defaults["pooling"] = pooling
         return cls(SequenceEngineConfig(model=str(merged), **{**defaults, **options}))
 
     @property
