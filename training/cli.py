@@ -88,17 +88,11 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
 
     if task == "entities" and (method == "sequence" or classify):
         raise click.ClickException("--method sequence and --classify train a message classifier: add --task classify")
-    owners = {"init_adapter": ("tokens",), "select": ("tokens",), "pooling": ("sequence",)}
-    for name, methods in owners.items():
-        if kw.get(name) is not None and (method not in methods or (task == "classify") != (method == "sequence")):
-            flag = "--" + name.replace("_", "-")
-            raise click.ClickException(f"{flag} is an option of --method {methods[0]}" +
-                                       (" --task classify" if methods[0] == "sequence" else ""))
-    if task != "classify" or method != "sequence":
-        kw.pop("pooling")
-    if method != "tokens":
-        kw.pop("init_adapter")
-        kw.pop("select")
+    # Options only one method's trainer takes (--method sequence implies --task classify, checked above).
+    for name, owner in {"init_adapter": "tokens", "select": "tokens", "pooling": "sequence"}.items():
+        if method != owner and kw.pop(name) is not None:
+            raise click.ClickException(f"--{name.replace('_', '-')} is an option of --method {owner}" +
+                                       (" --task classify" if owner == "sequence" else ""))
     if task == "classify":
         from training.classify_cli import train_classify
 

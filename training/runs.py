@@ -143,14 +143,22 @@ def load_examples(value: str | None, root: Path | None, limit: int | None) -> li
 
 @dataclass(frozen=True)
 class TrainingInputs:
-    """What a training run reads before it builds a model: schema, base model, examples, labels."""
+    """What a training run reads before it builds a model: schema, base model, examples, labels.
+
+    ``dev_sets`` holds each dev spec's examples under its spec, in the order ``eval`` names them.
+    """
 
     schema: EntitySchema
     model: ResolvedModel
     train: list[Example]
-    eval: list[Example]
+    dev_sets: dict[str, list[Example]]
     labels: list[str]
     unknown: list[str]
+
+    @property
+    def eval(self) -> list[Example]:
+        """Every dev example, the sets one after another."""
+        return [ex for exs in self.dev_sets.values() for ex in exs]
 
 
 def training_inputs(config: Any, settings: Settings) -> TrainingInputs:
@@ -166,6 +174,6 @@ def training_inputs(config: Any, settings: Settings) -> TrainingInputs:
     train = load_examples(config.data, config.data_root, config.limit)
     if not train:
         raise ValueError(f"dataset {config.data} has no examples")
-    dev = load_examples(config.eval, config.data_root, config.eval_limit)
+    dev_sets = {spec: load_examples(spec, config.data_root, config.eval_limit) for spec in specs(config.eval)}
     labels = list(schema.labels)
-    return TrainingInputs(schema, resolved, train, dev, labels, check_labels(train, labels, config.schema))
+    return TrainingInputs(schema, resolved, train, dev_sets, labels, check_labels(train, labels, config.schema))

@@ -253,7 +253,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     targets = sorted(lora_used.target_modules)
     float32_head(model)
 
-    dev_sets = {spec: load_examples(spec, config.data_root, config.eval_limit) for spec in specs(config.eval)}
+    dev_sets = inputs.dev_sets
     selected = "eval_f1_mean" if config.select == "mean" and len(dev_sets) > 1 else "eval_f1"
 
     def dev_scores(live_model: Any, examples: Sequence[Example] | None = None) -> dict[str, float]:
