@@ -211,6 +211,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         echo(f"labels not in schema {config.schema}, tagged O: {', '.join(unknown)}")
     bio = bio_labels(labels)
 
+    start = _start_adapter(config.init_adapter, resolved, bio)  # refused before any rows or weights load
     tokenizer = AutoTokenizer.from_pretrained(resolved.path)
     if not tokenizer.is_fast:
         raise ConfigError(f"{resolved.name}: the token method needs a fast tokenizer (offset mappings)")
@@ -233,7 +234,6 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load model {resolved.name} from {resolved.path} for token classification: "
                           f"{exc}") from exc
-    start = _start_adapter(config.init_adapter, resolved, bio)
     if start is None:
         targets = target_modules(model, config.target_modules or resolved.lora_targets)
         lora = LoraConfig(task_type="TOKEN_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
