@@ -436,7 +436,8 @@ def test_training_starts_from_an_adapter(trained_adapter: Path, token_base: Path
     metrics = meta["metrics"]
     keys = [f"dev_f1_{set_key(str(p))}" for p in (token_data[1], second_dev)]
     assert set(keys) <= set(metrics) and metrics["selected_on"] == "eval_f1_mean"
-    assert metrics["dev_f1_mean"] == pytest.approx(sum(metrics[k] for k in keys) / 2)
+    # the metadata rounds each metric to 6 places, so the mean of the rounded scores may differ in the 6th
+    assert metrics["dev_f1_mean"] == pytest.approx(sum(metrics[k] for k in keys) / 2, abs=1e-6)
 
 
 @pytest.mark.slow
