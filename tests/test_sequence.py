@@ -21,7 +21,8 @@ from extractor.serving import prepare_model
 from extractor.settings import load_settings
 from schemas import NO_ENTITIES, load_schema
 from schemas.classes import POLARITY, SENTIMENT, SPAM
-from training.sequence_trainer import SequenceTrainConfig
+from training.classify_data import LabelledText
+from training.sequence_trainer import SequenceTrainConfig, class_weights
 
 
 @pytest.mark.parametrize(("n", "max_len", "expected"), [
@@ -190,7 +191,13 @@ TRAIN_ERRORS = [
     pytest.param(["--data", "kind:WN_train", "--init-adapter", "examples/adapters/kind-default"],
                  "--init-adapter is an option of --method tokens", id="init-adapter-generative"),
     pytest.param(["--task", "classify", "--method", "sequence", "--data", "imdb:train", "--select", "mean"],
-                 "--select is an option of --method tokens", id="select-sequence"),
+                 "--select mean is an option of --method tokens", id="select-mean-sequence"),
+    pytest.param(["--method", "tokens", "--data", "kind:WN_train", "--select", "macro_f1"],
+                 "--select macro_f1 is an option of --method sequence --task classify", id="select-f1-tokens"),
+    pytest.param(["--task", "classify", "--data", "imdb:train", "--select", "accuracy"],
+                 "--select accuracy is an option of --method sequence", id="select-generative"),
+    pytest.param(["--method", "tokens", "--data", "kind:WN_train", "--class-weights", "balanced"],
+                 "--class-weights is an option of --method sequence --task classify", id="weights-tokens"),
 ]
 
 
@@ -205,6 +212,10 @@ def test_train_classify_errors(args: list[str], message: str):
     pytest.param("training.sequence_trainer.train_sequence",
                  ["--task", "classify", "--method", "sequence", "--data", "imdb:train", "--pooling", "last"],
                  {"pooling": "last"}, id="pooling"),
+    pytest.param("training.sequence_trainer.train_sequence",
+                 ["--task", "classify", "--method", "sequence", "--data", "sentipolc:train", "--select", "macro_f1",
+                  "--class-weights", "balanced"],
+                 {"select": "macro_f1", "class_weights": "balanced"}, id="select-and-weights"),
     pytest.param("training.token_trainer.train_tokens",
                  ["--method", "tokens", "--data", "kind:WN_train", "--init-adapter", "examples/adapters/kind-tokens",
                   "--select", "pooled"],
@@ -234,6 +245,8 @@ def test_an_adapter_with_unknown_pooling_is_a_config_error(tmp_path: Path, base:
     pytest.param({"limit": 0}, "limit must be >= 1", id="limit"),
     pytest.param({"head_lr": 0}, "head_lr must be > 0", id="head-lr"),
     pytest.param({"pooling": "max"}, "pooling must be one of mean, last", id="pooling"),
+    pytest.param({"select": "pooled"}, "select must be one of accuracy, macro_f1", id="select"),
+    pytest.param({"class_weights": "inverse"}, "class_weights must be one of none, balanced", id="class-weights"),
 ])
 def test_sequence_config_is_checked(changes: dict, message: str):
     with pytest.raises(ValueError, match=message):
@@ -246,7 +259,47 @@ def test_sequence_config_defaults():
                                                             Path("adapters/default-spamassassin-train-sequence"), 25)
     assert SequenceTrainConfig(data="imdb:train", eval="none").eval == ""
     assert SequenceTrainConfig(data="imdb:train", lr=2e-4).head_lr == pytest.approx(2e-4)
-    assert config.pooling == "mean"
+    assert (config.pooling, config.select, config.class_weights) == ("mean", "accuracy", "none")
+
+
+def _texts(*labels: str) -> list[LabelledText]:
+    return [LabelledText(id=str(i), text=f"t{i}", label=label) for i, label in enumerate(labels)]
+
+
+@pytest.mark.parametrize(("labels", "how", "expected"), [
+    pytest.param(["a", "a", "b", "b"], "balanced", [1.0, 1.0, 1.0], id="balanced-set-all-ones"),
+    pytest.param(["a", "a", "a", "b"], "balanced", [4 / 6, 2.0, 1.0], id="rare-class-weighs-more"),
+    pytest.param(["a", "b", "c", "c"], "balanced", [4 / 3, 4 / 3, 2 / 3], id="three-present"),
+    pytest.param(["a", "b"], "none", None, id="none"),
+])
+def test_class_weights(labels: list[str], how: str, expected: list[float] | None):
+    weights = class_weights(_texts(*labels), ["a", "b", "c"], how)
+    assert weights == (None if expected is None else pytest.approx(expected))
+
+
+def test_balanced_weights_give_each_class_the_same_total_weight():
+    texts = _texts("x", "x", "x", "x", "x", "y")
+    weights = dict(zip(["x", "y"], class_weights(texts, ["x", "y"], "balanced"), strict=True))
+    totals = {lab: sum(weights[ex.label] for ex in texts if ex.label == lab) for lab in weights}
+    assert totals["x"] == pytest.approx(totals["y"]) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("weights", [pytest.param([0.5, 3.0], id="weighted"), pytest.param(None, id="plain")])
+def test_the_training_loss_is_the_class_weighted_cross_entropy(monkeypatch: pytest.MonkeyPatch,
+                                                                 weights: list[float] | None):
+    import torch
+
+    import training.sequence_trainer as trainer_module
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    labels = torch.tensor([0, 1, 0])
+    monkeypatch.setattr(trainer_module, "pooled_logits", lambda model, ids, mask, pooling: logits)
+    trainer = object.__new__(trainer_module._pooled_trainer_class("mean", weights))
+    loss = float(trainer.compute_loss(None, {"input_ids": None, "attention_mask": None, "labels": labels}))
+    nll = -torch.log_softmax(logits, dim=-1)[torch.arange(3), labels]
+    w = torch.tensor(weights or [1.0, 1.0])[labels]
+    assert loss == pytest.approx(float((w * nll).sum() / w.sum()))
+    assert (loss == pytest.approx(float(nll.mean()))) == (weights is None)
 
 
 def test_a_new_head_starts_at_zero_and_a_model_without_one_is_refused():

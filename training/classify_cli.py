@@ -48,9 +48,7 @@ def train_classify(method: str, classify: str | None, config_file: Path | None, 
         if method == "sequence":
             from training.sequence_trainer import SequenceTrainConfig, train_sequence
 
-            if kw.get("pooling") is not None:
-                options["pooling"] = kw["pooling"]
-
+            options.update({k: kw[k] for k in ("pooling", "select", "class_weights") if kw.get(k) is not None})
             out = train_sequence(SequenceTrainConfig(progress=not quiet, **options))
         else:
             from training.classify_trainer import ClassTrainConfig, train_generative_classes

@@ -15,6 +15,12 @@ FORMAT_CHOICES = ("json", "alpaca", "inst-tags")
 QUANT_CHOICES = ("4bit", "8bit", "none")
 
 
+TOKEN_SELECT = ("mean", "pooled")
+"""``--select`` values of the token trainer (how several dev sets' F1s combine)."""
+SEQUENCE_SELECT = ("accuracy", "macro_f1")
+"""``--select`` values of the sequence trainer (which dev score)."""
+
+
 @click.command("train")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML file of options (see examples/train.yaml); command-line options win.")
@@ -67,9 +73,13 @@ QUANT_CHOICES = ("4bit", "8bit", "none")
                    "[default: the data set's].")
 @click.option("--init-adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="--method tokens: start from this token adapter's LoRA and head (a further epoch).")
-@click.option("--select", type=click.Choice(["mean", "pooled"]), default=None,
-              help="--method tokens with several --eval sets: keep the checkpoint with the best mean of their "
-                   "F1s, or the best F1 of all their examples pooled [default: mean].")
+@click.option("--select", type=click.Choice([*TOKEN_SELECT, *SEQUENCE_SELECT]), default=None,
+              help="Which dev score keeps the best checkpoint. --method tokens with several --eval sets: the mean "
+                   "of their F1s or the F1 of all their examples pooled [default: mean]; --method sequence: "
+                   "accuracy or macro_f1 (rare classes count as much as common ones) [default: accuracy].")
+@click.option("--class-weights", type=click.Choice(["none", "balanced"]), default=None,
+              help="--task classify --method sequence: weigh each class's loss by n / (classes * n_class) "
+                   "[default: none].")
 @click.option("--pooling", type=click.Choice(["mean", "last"]), default=None,
               help="--task classify --method sequence: the class head reads the mean of its per-token logits "
                    "or the last token's [default: mean].")
@@ -89,7 +99,12 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
     if task == "entities" and (method == "sequence" or classify):
         raise click.ClickException("--method sequence and --classify train a message classifier: add --task classify")
     # Options only one method's trainer takes (--method sequence implies --task classify, checked above).
-    for name, owner in {"init_adapter": "tokens", "select": "tokens", "pooling": "sequence"}.items():
+    select = kw.get("select")
+    if select is not None and method != ("tokens" if select in TOKEN_SELECT else "sequence"):
+        owner = "tokens" if select in TOKEN_SELECT else "sequence --task classify"
+        raise click.ClickException(f"--select {select} is an option of --method {owner} "
+                                   f"(tokens: {', '.join(TOKEN_SELECT)}; sequence: {', '.join(SEQUENCE_SELECT)})")
+    for name, owner in {"init_adapter": "tokens", "pooling": "sequence", "class_weights": "sequence"}.items():
         if method != owner and kw.pop(name) is not None:
             raise click.ClickException(f"--{name.replace('_', '-')} is an option of --method {owner}" +
                                        (" --task classify" if owner == "sequence" else ""))

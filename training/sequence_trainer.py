@@ -45,6 +45,11 @@ from training.runs import (
 )
 from training.runs import target_modules as check_targets
 
+SELECT_METRICS = ("accuracy", "macro_f1")
+"""Dev scores a run can keep its best checkpoint on."""
+CLASS_WEIGHTINGS = ("none", "balanced")
+"""How the training loss weighs the classes."""
+
 
 @dataclass(frozen=True)
 class SequenceTrainConfig:
@@ -65,7 +70,11 @@ class SequenceTrainConfig:
         max_seq_len: tokens per text; longer texts keep head + tail (training cost grows with it).
         eval_steps: dev loss + accuracy every N steps; save_steps (default eval_steps): checkpoint every N.
         eval_limit, limit: a fixed stratified subset of N dev / training texts.
-        early_stopping_patience: stop after N evaluations without accuracy gain (0: off).
+        select: the dev score that picks the kept checkpoint and drives early stopping, ``accuracy`` or
+            ``macro_f1`` (the mean of the per-class F1s: a rare class counts as much as a common one).
+        class_weights: ``none``, or ``balanced``: each class's cross-entropy weighted by
+            ``n / (classes * n_class)`` over the training texts, so rare classes are not drowned out.
+        early_stopping_patience: stop after N evaluations without a gain in ``select`` (0: off).
         resume: continue from the last checkpoint in ``out/checkpoints``; keep_checkpoints: keep them.
         data_root: the shared data folder; logging_steps, progress, extra: as for the token trainer.
     """
@@ -92,6 +101,8 @@ class SequenceTrainConfig:
     save_steps: int | None = None
     eval_limit: int | None = 100
     limit: int | None = None
+    select: str = "accuracy"
+    class_weights: str = "none"
     early_stopping_patience: int = 3
     seed: int = 42
     resume: bool = True
@@ -136,6 +147,10 @@ class SequenceTrainConfig:
             set_("head_lr", self.lr)
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}")
+        if self.select not in SELECT_METRICS:
+            raise ValueError(f"select must be one of {', '.join(SELECT_METRICS)}")
+        if self.class_weights not in CLASS_WEIGHTINGS:
+            raise ValueError(f"class_weights must be one of {', '.join(CLASS_WEIGHTINGS)}")
         if self.lr <= 0 or self.head_lr <= 0 or not 0 <= self.lora_dropout < 1:
             raise ValueError("lr and head_lr must be > 0 and lora_dropout in [0, 1)")
         for name in ("limit", "eval_limit"):
@@ -170,6 +185,23 @@ def accuracy(classifier: SequenceClassifier, texts: Sequence[LabelledText]) -> d
     predicted = [label for label, _ in classifier.classify([ex.text for ex in texts])]
     scores = score_classes([ex.label for ex in texts], predicted, classifier.labels)
     return {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1, "examples": len(texts)}
+
+
+def class_weights(texts: Sequence[LabelledText], labels: Sequence[str], how: str) -> list[float] | None:
+    """Per-class loss weights in ``labels`` order: ``None`` for ``none``; for ``balanced``
+    ``n / (k * n_class)`` with ``k`` the classes present (a balanced set gets all ones). A class with no
+    training text gets 1.0 (it is never a target, so its weight never counts)."""
+    if how == "none":
+        return None
+    if how not in CLASS_WEIGHTINGS:
+        raise ValueError(f"class_weights must be one of {', '.join(CLASS_WEIGHTINGS)}")
+    counts = {label: 0 for label in labels}
+    for ex in texts:
+        counts[ex.label] += 1
+    present = [n for n in counts.values() if n]
+    if not present:
+        raise ValueError("no training texts to weigh the classes on")
+    return [len(texts) / (len(present) * n) if n else 1.0 for n in counts.values()]
 
 
 def zero_head(model: Any) -> None:
@@ -265,7 +297,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         "logging_steps": config.logging_steps, "eval_strategy": "steps" if has_eval else "no",
         "eval_steps": config.eval_steps, "save_strategy": "steps", "save_steps": config.save_steps,
         "save_total_limit": 2, "load_best_model_at_end": has_eval,
-        "metric_for_best_model": "eval_accuracy" if has_eval else None, "greater_is_better": True if has_eval else None,
+        "metric_for_best_model": f"eval_{config.select}" if has_eval else None, "greater_is_better": True if has_eval else None,
         "seed": config.seed, "use_cpu": not torch.cuda.is_available(), "report_to": "none",
         "disable_tqdm": not config.progress, "dataloader_num_workers": 0, "label_names": ["labels"],
         "train_sampling_strategy": "group_by_length", "length_column_name": "length",
@@ -277,7 +309,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     callbacks = []
     if has_eval and config.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    trainer = _pooled_trainer_class(config.pooling)(
+    weights = class_weights(train_texts, labels, config.class_weights)
+    trainer = _pooled_trainer_class(config.pooling, weights)(
         model=model, args=TrainingArguments(**args), optimizers=(optimizer(model, config), None),
         train_dataset=Dataset.from_dict(train_rows),
         eval_dataset=Dataset.from_dict(eval_rows) if has_eval else None, processing_class=tokenizer,
@@ -287,7 +320,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     state = trainer.state
     metrics: dict[str, Any] = {"train_loss": result.training_loss}
     if has_eval:
-        metrics["best_eval_accuracy"] = state.best_metric
+        metrics[f"best_eval_{config.select}"] = state.best_metric
         metrics.update({f"dev_{k}": v for k, v in dev_scores(trainer.model).items()})
     test_texts = split_texts(config.test, config.data_root, None)
     if test_texts:
@@ -305,6 +338,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
         "max_seq_len": config.max_seq_len, "pooling": config.pooling, "lr": config.lr, "head_lr": config.head_lr,
+        "select": config.select, "class_weights": dict(zip(labels, weights, strict=True)) if weights else None,
         "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",
         "seed": config.seed, "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
         "throughput": trainer.meter.total(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -319,11 +353,13 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     return out
 
 
-def _pooled_trainer_class(pooling: str) -> type:
-    """The token trainer's class (throughput logs, live dev scores) with the loss on the served pooling."""
+def _pooled_trainer_class(pooling: str, weights: Sequence[float] | None = None) -> type:
+    """The token trainer's class (throughput logs, live dev scores) with the loss on the served pooling,
+    its cross-entropy weighted per class by ``weights`` (labels order) when given."""
     import torch
 
     base = make_trainer_class()
+    weight = torch.tensor(list(weights), dtype=torch.float32) if weights else None
 
     class PooledTrainer(base):  # type: ignore[misc, valid-type]
         def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
@@ -331,7 +367,8 @@ def _pooled_trainer_class(pooling: str) -> type:
             from transformers.modeling_outputs import SequenceClassifierOutput
 
             logits = pooled_logits(model, inputs["input_ids"], inputs["attention_mask"], pooling)
-            loss = torch.nn.functional.cross_entropy(logits.float(), inputs["labels"])
+            loss = torch.nn.functional.cross_entropy(
+                logits.float(), inputs["labels"], weight=None if weight is None else weight.to(logits.device))
             return (loss, SequenceClassifierOutput(loss=loss, logits=logits)) if return_outputs else loss
 
     return PooledTrainer
