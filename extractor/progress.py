@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 STATUS_INTERVAL_S = 30.0
@@ -22,15 +25,16 @@ def _duration(seconds: float) -> str:
 
 
 class ProgressDisplay:
-    """Messages done (of the total, once known), entities, errors, msg/s and ETA.
+    """Messages done (of the total, once known), entities (unless ``entities`` is false), errors, msg/s and ETA.
 
     On a terminal a tqdm bar; otherwise one status line every ``interval`` seconds (from a
     ticker thread), so a log file shows a run moving without a line per message.
     """
 
     def __init__(self, stream: TextIO, *, tty: bool | None = None, interval: float = STATUS_INTERVAL_S,
-                 clock: Any = time.monotonic, ticker: bool = True) -> None:
+                 clock: Any = time.monotonic, ticker: bool = True, entities: bool = True) -> None:
         self.stream = stream
+        self.show_entities = entities
         self.tty = stream.isatty() if tty is None else tty
         self.interval = interval
         self.clock = clock
@@ -71,14 +75,16 @@ class ProgressDisplay:
         self.entities += entities
         self.errors += errors
         if self._bar is not None:
-            self._bar.set_postfix(entities=self.entities, errors=self.errors, refresh=False)
+            counts = {"entities": self.entities} if self.show_entities else {}
+            self._bar.set_postfix(**counts, errors=self.errors, refresh=False)
             self._bar.update(done)
 
     def status_line(self, now: float | None = None) -> str:
         elapsed = max((self.clock() if now is None else now) - self._started, 1e-9)
         rate = self.done / elapsed
         of = f"/{self.total}" if self.total is not None else ""
-        line = (f"progress: {self.done}{of} messages, {self.entities} entities, {self.errors} errors, "
+        found = f"{self.entities} entities, " if self.show_entities else ""
+        line = (f"progress: {self.done}{of} messages, {found}{self.errors} errors, "
                 f"{rate:.2f} msg/s, {_duration(elapsed)} elapsed")
         if self.total is not None and rate > 0 and self.done < self.total:
             line += f", ETA {_duration((self.total - self.done) / rate)}"
@@ -88,3 +94,18 @@ class ProgressDisplay:
         self._closed.set()
         if self._bar is not None:
             self._bar.close()
+
+
+@contextmanager
+def watch(total: int, enabled: bool = True, stream: TextIO | None = None, *,
+          entities: bool = True) -> Iterator[ProgressDisplay | None]:
+    """A display of ``total`` messages on ``stream`` (default stderr) while the block runs; ``None`` if not enabled."""
+    if not enabled:
+        yield None
+        return
+    display = ProgressDisplay(stream or sys.stderr, entities=entities)
+    display.set_total(total)
+    try:
+        yield display
+    finally:
+        display.close()

@@ -8,8 +8,12 @@ import logging
 import pytest
 
 from extractor.logs import KNOWN_NOISE, KnownNoise
-from extractor.progress import ProgressDisplay
+from extractor.methods import build_method
+from extractor.pipeline import ExtractOptions, Extractor
+from extractor.progress import ProgressDisplay, watch
 from extractor.summary import Summary
+from schemas import NO_ENTITIES, load_schema
+from schemas.classes import SPAM
 
 
 class Clock:
@@ -101,3 +105,55 @@ def test_engine_start_note(tmp_path, eager, compiled, expected):
     if compiled:
         (tmp_path / compiled / "x").mkdir(parents=True)
     assert expected in engine_start_note(EngineOptions(eager=eager), settings, "m")
+
+
+# -- evaluations report each text as it ends --------------------------------------------------
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, int]] = []
+
+    def advance(self, done: int, entities: int = 0, errors: int = 0) -> None:
+        self.calls.append((done, entities, errors))
+
+
+def test_a_classification_display_leaves_entities_out():
+    progress = ProgressDisplay(io.StringIO(), tty=False, clock=Clock(), ticker=False, entities=False)
+    progress.set_total(3)
+    progress.advance(1, errors=1)
+    assert progress.status_line(now=2.0) == "progress: 1/3 messages, 1 errors, 0.50 msg/s, 2s elapsed, ETA 4s"
+
+
+def test_watch_off_is_none_and_on_knows_the_total():
+    with watch(5, enabled=False) as off:
+        assert off is None
+    stream = io.StringIO()
+    with watch(5, stream=stream) as on:
+        on.advance(2)
+        assert on.total == 5 and on.status_line().startswith("progress: 2/5 messages")
+    assert on._closed.is_set()
+
+
+def fake_extractor(schema, classes, script) -> Extractor:
+    opts = ExtractOptions(schema=schema, classes=classes)
+    return Extractor(build_method("fake", options=opts, script=script), opts, model_name="scripted")
+
+
+def test_entity_evaluation_reports_each_text_with_its_entities():
+    from training.evaluate import predict
+    from training.examples import Example
+
+    extractor = fake_extractor(load_schema("kind"), (), lambda t: [("Roma", "LOC")] if "Roma" in t else [])
+    examples = [Example(text, (), str(i)) for i, text in enumerate(("A Roma", "Niente", "Roma e basta"))]
+    recorder = Recorder()
+    predict(extractor, examples, None, 2, Summary(), recorder)
+    assert recorder.calls == [(1, 1, 0), (1, 0, 0), (1, 1, 0)]
+
+
+def test_class_evaluation_reports_each_text_and_its_errors():
+    from training.classify_eval import classify_texts
+
+    extractor = fake_extractor(NO_ENTITIES, (SPAM,), lambda t: {"spam": "maybe" if "?" in t else "ham"})
+    recorder = Recorder()
+    labels = classify_texts(extractor, ["ciao", "boh?", "ok"], None, "spam", 2, Summary(), recorder)
+    assert labels == ["ham", None, "ham"]
+    assert recorder.calls == [(1, 0, 0), (1, 0, 1), (1, 0, 0)]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from extractor.config import EngineOptions
 from extractor.engine import Engine
-from extractor.pipeline import ExtractOptions, Extractor, Summary
+from extractor.pipeline import ExtractOptions, Extractor, Progress, Summary
+from extractor.progress import watch
 from extractor.serving import build_served_method, prepare_model, resolve_classes
 from extractor.settings import Settings, load_settings
 from schemas import NO_ENTITIES
@@ -40,6 +41,7 @@ class ClassEvalConfig:
             written ``data[n=N]`` in the report.
         classify: class schema to prompt with; default the data set's own.
         max_tokens: bound on each completion (the class answer is a few tokens).
+        progress: show texts done, msg/s and ETA on stderr while the texts run.
     """
 
     data: str = "imdb:test"
@@ -52,6 +54,7 @@ class ClassEvalConfig:
     max_tokens: int = 24
     batch_size: int = 64
     data_root: Path | None = None
+    progress: bool = False
     engine: EngineOptions = field(default_factory=EngineOptions)
     settings: Settings = field(default_factory=load_settings)
 
@@ -73,8 +76,8 @@ def pick_shots(train: list[LabelledText], labels: list[str], k: int, max_chars: 
 
 
 def classify_texts(extractor: Extractor, texts: list[str], adapter: str | None, name: str, batch_size: int,
-                   summary: Summary) -> list[str | None]:
-    """The label of class ``name`` for each text (``None`` where the message ended as an error)."""
+                   summary: Summary, progress: Progress | None = None) -> list[str | None]:
+    """The label of class ``name`` for each text (``None`` where it ended as an error), each reported to ``progress``."""
     out: list[str | None] = []
     for i in range(0, len(texts), batch_size):
         chunk = texts[i:i + batch_size]
@@ -84,6 +87,8 @@ def classify_texts(extractor: Extractor, texts: list[str], adapter: str | None, 
             summary.messages += 1
             summary.errors += res.error is not None
             out.append(None if res.error is not None or res.classes is None else res.classes.get(name))
+            if progress is not None:
+                progress.advance(1, 0, res.error is not None)
     return out
 
 
@@ -107,8 +112,9 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()
     t0 = time.perf_counter()
-    predicted = classify_texts(extractor, [ex.text for ex in examples], adapter_name, schema.name,
-                               config.batch_size, summary)
+    with watch(len(examples), config.progress, entities=False) as progress:
+        predicted = classify_texts(extractor, [ex.text for ex in examples], adapter_name, schema.name,
+                                   config.batch_size, summary, progress)
     seconds = max(time.perf_counter() - t0, 1e-9)
     scores = score_classes([ex.label for ex in examples], predicted, list(schema.labels))
     extra = {"schema": schema.name, "errors": summary.errors, "seconds": round(seconds, 2),

@@ -49,19 +49,20 @@ from extractor.config import EngineOptions, take
 @options_of(EngineOptions)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
-def evaluate(output: Path | None, recognizers: str, task: str, classify: str | None, **kw: Any) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress display (texts done, msg/s, ETA) on stderr.")
+def evaluate(output: Path | None, recognizers: str, task: str, classify: str | None, quiet: bool, **kw: Any) -> None:
     """Entity-level P/R/F1 of a model (+ adapter) through the serving path (--model none: recognizers alone).
 
     With --task classify: message classification scores (a PNG confusion matrix beside -o's JSON).
     """
     if task == "classify":
-        _evaluate_classes(output, classify, kw)
+        _evaluate_classes(output, classify, dict(kw, progress=not quiet))
         return
     from training.evaluate import EvalConfig
     from training.evaluate import evaluate as run_evaluation
     from training.mail_eval import evaluate_mail, is_mail_gold
 
-    config = EvalConfig(recognizers=recognizers == "on", engine=take(EngineOptions, kw), **kw)
+    config = EvalConfig(recognizers=recognizers == "on", engine=take(EngineOptions, kw), progress=not quiet, **kw)
     try:
         report = evaluate_mail(config) if is_mail_gold(config.data) else run_evaluation(config)
     except FileNotFoundError as exc:
@@ -73,7 +74,7 @@ def evaluate(output: Path | None, recognizers: str, task: str, classify: str | N
     click.echo(report.to_markdown())
 
 
-CLASSIFY_OPTIONS = ("model", "adapter", "merge", "data", "shots", "limit", "max_tokens", "data_root")
+CLASSIFY_OPTIONS = ("model", "adapter", "merge", "data", "shots", "limit", "max_tokens", "data_root", "progress")
 
 
 def _evaluate_classes(output: Path | None, classify: str | None, kw: dict[str, Any]) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from extractor.config import EngineOptions
 from extractor.engine import Engine
-from extractor.pipeline import ExtractOptions, Extractor, Summary
+from extractor.pipeline import ExtractOptions, Extractor, Progress, Summary
+from extractor.progress import watch
 from extractor.serving import build_served_method, prepare_model, resolve_schema
 from extractor.settings import Settings, load_settings
 from training.data import load_dataset
@@ -41,6 +42,7 @@ class EvalConfig:
         method: ``generative`` or ``tokens``; default the adapter's method, else generative.
         split: for ``mailgold:`` data, the split scored (``dev``, ``test`` or ``all``).
         keep_quotes: for ``mailgold:`` data, keep quoted reply history in the texts.
+        progress: show texts done, msg/s and ETA on stderr while the texts run.
     """
 
     model: str = "default"
@@ -58,6 +60,7 @@ class EvalConfig:
     split: str = "test"
     keep_quotes: bool = True
     data_root: Path | None = None
+    progress: bool = False
     engine: EngineOptions = field(default_factory=EngineOptions)
     settings: Settings = field(default_factory=load_settings)
 
@@ -84,8 +87,8 @@ def scored_labels(dataset_labels: Iterable[str], schema_labels: Iterable[str]) -
 
 
 def predict(extractor: Extractor, examples: list[Example], adapter: str | None, batch_size: int,
-            summary: Summary) -> list[list[Span]]:
-    """Grounded predictions for each example's text, as gold-comparable spans."""
+            summary: Summary, progress: Progress | None = None) -> list[list[Span]]:
+    """Grounded predictions for each example's text, as gold-comparable spans (each reported to ``progress``)."""
     out: list[list[Span]] = []
     for i in range(0, len(examples), batch_size):
         chunk = examples[i:i + batch_size]
@@ -98,6 +101,8 @@ def predict(extractor: Extractor, examples: list[Example], adapter: str | None, 
                 summary.errors += 1
                 summary.error_reasons[res.error[:120]] = summary.error_reasons.get(res.error[:120], 0) + 1
             out.append([Span(e.start, e.end, e.label) for e in res.entities if e.grounded and e.start is not None])
+            if progress is not None:
+                progress.advance(1, len(out[-1]), res.error is not None)
     return out
 
 
@@ -118,7 +123,8 @@ def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()
     t0 = time.perf_counter()
-    predictions = predict(extractor, examples, adapter_name, config.batch_size, summary)
+    with watch(len(examples), config.progress) as progress:
+        predictions = predict(extractor, examples, adapter_name, config.batch_size, summary, progress)
     seconds = max(time.perf_counter() - t0, 1e-9)
     labels = scored_labels(labels_of(dataset), schema.labels)
     return evaluate_predictions(

@@ -348,8 +348,10 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     if not config.keep_checkpoints and ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
     rates = metadata["throughput"]
+    dev = (f", kept step {metadata['best_step']} on dev {config.select}: accuracy {metrics['dev_accuracy']:.4f}, "
+           f"macro-F1 {metrics['dev_macro_f1']:.4f}" if has_eval else "")
     echo(f"sequence adapter written to {out} ({state.global_step} steps, {rates['steps_per_s']} steps/s, "
-         f"{rates['examples_per_s']} texts/s" + (f", dev accuracy {metrics['dev_accuracy']:.4f})" if has_eval else ")"))
+         f"{rates['examples_per_s']} texts/s{dev})")
     return out
 
 
