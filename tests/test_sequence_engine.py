@@ -92,6 +92,47 @@ def test_training_resumes_from_a_checkpoint(base: Path, data_root: Path, tmp_pat
     assert json.loads((out / "extract_entities.json").read_text())["resumed_from"] == "checkpoint-2"
 
 
+def test_training_starts_from_an_adapter(adapter: Path, base: Path, data_root: Path, tmp_path: Path):
+    """The rest of an epoch starts from the adapter's LoRA and head (a learning rate of ~0 leaves them as
+    they were; a fresh head starts at zero), keeps its LoRA shape and records where it began."""
+    import torch
+    from safetensors.torch import load_file
+
+    out = tmp_path / "second"
+    said: list[str] = []
+    train_sequence(_config(base, data_root, out, init_adapter=adapter, lr=1e-12, max_steps=1, eval="none",
+                           lora_rank=4), echo=said.append)
+    before, after = (load_file(str(p / "adapter_model.safetensors")) for p in (adapter, out))
+    assert before.keys() == after.keys() and any("score" in k for k in before)
+    for key in before:
+        assert torch.allclose(before[key].float(), after[key].float(), atol=1e-9), key
+    assert any(not torch.all(before[k] == 0) for k in before if "score" in k)  # the trained head, not a zero one
+    meta, first = (json.loads((p / "extract_entities.json").read_text()) for p in (out, adapter))
+    assert meta["lora"]["r"] == first["lora"]["r"] == 16
+    assert meta["init_adapter"]["path"] == str(adapter.resolve()) and meta["init_adapter"]["steps"] == 4
+    assert meta["epochs_total"] == pytest.approx(meta["epochs"] + first["epochs"], abs=1e-3)
+    assert any("starting from adapter" in m for m in said)
+
+
+@pytest.mark.parametrize(("change", "options", "message"), [
+    pytest.param({}, {"pooling": "last"}, "trained with pooling 'mean', this run asks for 'last'", id="other-pooling"),
+    pytest.param({"method": "tokens"}, {}, "is a tokens adapter, not a sequence one", id="token-adapter"),
+    pytest.param({"labels": ["spam", "ham"]}, {}, "tags spam, ham, not this run's labels ham, spam", id="label-order"),
+])
+def test_a_starting_adapter_that_does_not_fit_is_refused(adapter: Path, base: Path, data_root: Path, tmp_path: Path,
+                                                         change: dict, options: dict, message: str):
+    import shutil
+
+    from extractor.errors import ConfigError
+
+    start = tmp_path / "start"
+    shutil.copytree(adapter, start)
+    meta = json.loads((start / "extract_entities.json").read_text())
+    (start / "extract_entities.json").write_text(json.dumps({**meta, **change}))
+    with pytest.raises(ConfigError, match=message):
+        train_sequence(_config(base, data_root, tmp_path / "x", init_adapter=start, **options), echo=lambda m: None)
+
+
 @pytest.fixture(scope="module")
 def transformers_classifier(adapter: Path, base: Path, cache: Path) -> SequenceClassifier:
     return SequenceClassifier.for_adapter(load_adapter("spam", adapter), str(base), cache, backend="transformers")

@@ -72,7 +72,8 @@ SEQUENCE_SELECT = ("accuracy", "macro_f1")
               help="--task classify: class schema (polarity, sentiment, spam, .json, module:Class) "
                    "[default: the data set's].")
 @click.option("--init-adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="--method tokens: start from this token adapter's LoRA and head (a further epoch).")
+              help="--method tokens, or sequence --task classify: start from an adapter of that method (its LoRA "
+                   "and head; a further epoch, or the rest of one).")
 @click.option("--select", type=click.Choice([*TOKEN_SELECT, *SEQUENCE_SELECT]), default=None,
               help="Which dev score keeps the best checkpoint. --method tokens with several --eval sets: the mean "
                    "of their F1s or the F1 of all their examples pooled [default: mean]; --method sequence: "
@@ -104,10 +105,11 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
         owner = "tokens" if select in TOKEN_SELECT else "sequence --task classify"
         raise click.ClickException(f"--select {select} is an option of --method {owner} "
                                    f"(tokens: {', '.join(TOKEN_SELECT)}; sequence: {', '.join(SEQUENCE_SELECT)})")
-    for name, owner in {"init_adapter": "tokens", "pooling": "sequence", "class_weights": "sequence"}.items():
-        if method != owner and kw.pop(name) is not None:
-            raise click.ClickException(f"--{name.replace('_', '-')} is an option of --method {owner}" +
-                                       (" --task classify" if owner == "sequence" else ""))
+    owners = {"init_adapter": ("tokens", "sequence"), "pooling": ("sequence",), "class_weights": ("sequence",)}
+    for name, methods in owners.items():
+        if method not in methods and kw.pop(name) is not None:
+            raise click.ClickException(f"--{name.replace('_', '-')} is an option of --method " +
+                                       " or ".join(f"{m} --task classify" if m == "sequence" else m for m in methods))
     if task == "classify":
         from training.classify_cli import train_classify
 

@@ -30,6 +30,7 @@ from extractor.errors import ConfigError
 from extractor.sequence.classifier import POOLINGS, SequenceClassifier, encode_for_head, pooled_logits
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
+from training.adapter_start import load_start, start_adapter, started_from
 from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
 from training.head_training import float32_head, make_trainer_class
 from training.runs import (
@@ -75,6 +76,8 @@ class SequenceTrainConfig:
         class_weights: ``none``, or ``balanced``: each class's cross-entropy weighted by
             ``n / (classes * n_class)`` over the training texts, so rare classes are not drowned out.
         early_stopping_patience: stop after N evaluations without a gain in ``select`` (0: off).
+        init_adapter: a sequence adapter of this base, labels and pooling to start from (its LoRA and head;
+            its LoRA shape wins over the LoRA options): a further pass (a new ``seed``, a new order).
         resume: continue from the last checkpoint in ``out/checkpoints``; keep_checkpoints: keep them.
         data_root: the shared data folder; logging_steps, progress, extra: as for the token trainer.
     """
@@ -104,6 +107,7 @@ class SequenceTrainConfig:
     select: str = "accuracy"
     class_weights: str = "none"
     early_stopping_patience: int = 3
+    init_adapter: Path | None = None
     seed: int = 42
     resume: bool = True
     keep_checkpoints: bool = False
@@ -127,8 +131,9 @@ class SequenceTrainConfig:
             slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{Path(self.model).name}-{self.data}")
             set_("out", Path("adapters") / f"{slug.strip('-.')}-sequence")
         set_("out", Path(self.out).expanduser())
-        if self.data_root is not None:
-            set_("data_root", Path(self.data_root).expanduser())
+        for name in ("data_root", "init_adapter"):
+            if getattr(self, name) is not None:
+                set_(name, Path(getattr(self, name)).expanduser())
         if self.save_steps is None:
             set_("save_steps", self.eval_steps)
         if self.target_modules is not None:
@@ -258,6 +263,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         raise ValueError(f"class schema {schema.name} lacks the data's labels {', '.join(missing)}")
     labels = list(schema.labels)
     label_ids = {lab: i for i, lab in enumerate(labels)}
+    start = start_adapter(config.init_adapter, resolved, METHOD, labels, {"pooling": config.pooling})
 
     tokenizer = AutoTokenizer.from_pretrained(resolved.path)
     if tokenizer.pad_token is None:
@@ -277,10 +283,14 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         raise ConfigError(f"cannot load model {resolved.name} from {resolved.path} for sequence classification: "
                           f"{exc}") from exc
     zero_head(model)
-    targets = check_targets(model, config.target_modules or resolved.lora_targets)
-    lora = LoraConfig(task_type="SEQ_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
-                      lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
-    model = get_peft_model(model, lora)
+    if start is None:
+        targets = check_targets(model, config.target_modules or resolved.lora_targets)
+        model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=config.lora_rank, lora_alpha=config.lora_alpha,
+                                                 lora_dropout=config.lora_dropout, target_modules=targets, bias="none"))
+    else:
+        model = load_start(model, start, echo)
+    lora_used = model.peft_config["default"]
+    targets = sorted(lora_used.target_modules)
     float32_head(model)
 
     def dev_scores(live_model: Any, texts: Sequence[LabelledText] = eval_texts) -> dict[str, float]:
@@ -335,7 +345,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         "limit": config.limit, "n_train": len(train_texts), "n_eval": len(eval_texts),
         "steps": state.global_step, "best_step": step_of(state.best_model_checkpoint),
         "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
-        "lora": {"r": config.lora_rank, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
+        **started_from(start, state.epoch or 0.0),
+        "lora": {"r": lora_used.r, "alpha": lora_used.lora_alpha, "dropout": lora_used.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
         "max_seq_len": config.max_seq_len, "pooling": config.pooling, "lr": config.lr, "head_lr": config.head_lr,
         "select": config.select, "class_weights": dict(zip(labels, weights, strict=True)) if weights else None,

@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extractor.adapters import METADATA_FILE, Adapter, check_compatible, load_adapter
+from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
 from extractor.settings import Settings, load_settings
 from extractor.tokens.classifier import TokenClassifier
-from extractor.tokens.merge import METHOD, adapter_labels
+from extractor.tokens.merge import METHOD
+from training.adapter_start import load_start, start_adapter, started_from
 from training.config import default_eval, default_schema
 from training.examples import Example
 from training.head_training import float32_head, make_trainer_class
@@ -165,27 +166,6 @@ class TokenTrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _start_adapter(path: Path | None, resolved: Any, bio: Sequence[str]) -> Adapter | None:
-    """The adapter ``init_adapter`` names, checked against the base model and the BIO labels."""
-    if path is None:
-        return None
-    adapter = load_adapter("init", path)
-    trained = adapter_labels(adapter)
-    if list(trained) != list(bio):
-        raise ConfigError(f"init adapter {path} tags {', '.join(trained)}, not this run's labels {', '.join(bio)}: "
-                          "start from an adapter trained for the same schema")
-    check_compatible(adapter, resolved)
-    return adapter
-
-
-def _provenance(adapter: Adapter | None) -> dict[str, Any] | None:
-    """What a run started from: enough to tell a second epoch from a first."""
-    if adapter is None:
-        return None
-    keys = ("data", "steps", "epochs", "epochs_total", "lr", "created")
-    return {"path": str(adapter.path), **{k: adapter.metadata.get(k) for k in keys if k in adapter.metadata}}
-
-
 def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, echo: Echo = stderr_echo) -> Path:
     """Fine-tune a token-classification adapter as ``config`` says and return its folder (``config.out``).
 
@@ -211,7 +191,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         echo(f"labels not in schema {config.schema}, tagged O: {', '.join(unknown)}")
     bio = bio_labels(labels)
 
-    start = _start_adapter(config.init_adapter, resolved, bio)  # refused before any rows or weights load
+    start = start_adapter(config.init_adapter, resolved, METHOD, bio)  # refused before any rows or weights load
     tokenizer = AutoTokenizer.from_pretrained(resolved.path)
     if not tokenizer.is_fast:
         raise ConfigError(f"{resolved.name}: the token method needs a fast tokenizer (offset mappings)")
@@ -240,15 +220,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
                           lora_dropout=config.lora_dropout, target_modules=targets, bias="none")
         model = get_peft_model(model, lora)
     else:
-        from peft import PeftModel
-
-        for name in json.loads((start.path / "adapter_config.json").read_text()).get("modules_to_save") or ():
-            head = getattr(model, name, None)
-            if isinstance(head, torch.nn.Module):
-                head.float()  # the saved float32 head loads as it was, not rounded to bfloat16
-        model = PeftModel.from_pretrained(model, str(start.path), is_trainable=True)
-        echo(f"starting from adapter {start.path} ({start.metadata.get('steps')} steps, "
-             f"{start.metadata.get('epochs')} epochs); its LoRA shape wins over the LoRA options")
+        model = load_start(model, start, echo)
     lora_used = model.peft_config["default"]
     targets = sorted(lora_used.target_modules)
     float32_head(model)
@@ -334,9 +306,7 @@ def train_tokens(config: TokenTrainConfig, settings: Settings | None = None, ech
         "n_eval": len(eval_examples), "skipped": train_rows.skipped,
         "steps": state.global_step, "best_step": step_of(state.best_model_checkpoint),
         "epochs": round(state.epoch or 0.0, 4), "resumed_from": resume_from.name if resume_from else None,
-        "init_adapter": _provenance(start),
-        "epochs_total": round((state.epoch or 0.0) + float((start.metadata.get("epochs_total") or
-                                                            start.metadata.get("epochs") or 0) if start else 0), 4),
+        **started_from(start, state.epoch or 0.0),
         "lora": {"r": lora_used.r, "alpha": lora_used.lora_alpha, "dropout": lora_used.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
         "max_seq_len": config.max_seq_len, "overlap": config.overlap, "lr": config.lr,
