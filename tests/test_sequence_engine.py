@@ -93,7 +93,7 @@ def test_training_resumes_from_a_checkpoint(base: Path, data_root: Path, tmp_pat
 
 
 def test_training_starts_from_an_adapter(adapter: Path, base: Path, data_root: Path, tmp_path: Path):
-    """The rest of an epoch starts from the adapter's LoRA and head (a learning rate of ~0 leaves them as
+    """A further pass starts from the adapter's LoRA and head (a learning rate of ~0 leaves them as
     they were; a fresh head starts at zero), keeps its LoRA shape and records where it began."""
     import torch
     from safetensors.torch import load_file

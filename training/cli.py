@@ -73,7 +73,7 @@ SEQUENCE_SELECT = ("accuracy", "macro_f1")
                    "[default: the data set's].")
 @click.option("--init-adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="--method tokens, or sequence --task classify: start from an adapter of that method (its LoRA "
-                   "and head; a further epoch, or the rest of one).")
+                   "and head) for a further pass; --seed gives it a new order of the texts.")
 @click.option("--select", type=click.Choice([*TOKEN_SELECT, *SEQUENCE_SELECT]), default=None,
               help="Which dev score keeps the best checkpoint. --method tokens with several --eval sets: the mean "
                    "of their F1s or the F1 of all their examples pooled [default: mean]; --method sequence: "
