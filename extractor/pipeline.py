@@ -16,7 +16,9 @@ from typing import Any, Protocol
 from .adapters import Router
 from .errors import MessageError
 from .mail import dedup_key, header_entities, parse_message
+from .message_input import message_input
 from .methods import Item, Method, TextResult, extract_all
+from .methods.base import reads_of
 from .options import ExtractOptions
 from .records import Entity, ErrorRecord, Flush, Message, RawMessage
 from .sinks import JsonlSink
@@ -63,9 +65,14 @@ class Extractor:
         return [self._recognized(text, res) for text, res in
                 zip(texts, extract_all(self.method, texts, adapters, summary))]
 
-    def stream(self, items: Iterable[Item | Flush], summary: Summary) -> Iterator[list[tuple[Any, TextResult]]]:
-        """The method's results as they finish, with the recognizers' spans merged in."""
-        work = (item if isinstance(item, Flush) else ((item[0], item[1]), item[1], item[2]) for item in items)
+    def stream(self, items: Iterable[Item | Flush], summary: Summary,
+               read: Callable[[Any, str], str] | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
+        """The method's results as they finish, with the recognizers' spans merged in.
+
+        ``read(tag, text)``, when given, is the text the method gets; the recognizers always read ``text``.
+        """
+        work = (item if isinstance(item, Flush) else
+                ((item[0], item[1]), read(item[0], item[1]) if read else item[1], item[2]) for item in items)
         for done in self.method.stream(work, summary, self.options.batch_size):
             yield [(tag, self._recognized(text, res)) for (tag, text), res in done]
 
@@ -100,9 +107,13 @@ class Extractor:
         seen: set[str] = set()
         work = (self._routed(m) if isinstance(m, Message) else m
                 for m in self._parse(items, errors, state, seen, summary, progress))
-        for done in self.stream(work, summary):
+        for done in self.stream(work, summary, self._message_input):
             self._write(done, sink, errors, state, summary, progress)
         return summary
+
+    def _message_input(self, tag: tuple[Message, str | None], body: str) -> str:
+        """What the method reads of a message: its body, or its Subject line and body (``reads``)."""
+        return message_input(body, tag[0].subject, reads_of(self.method))
 
     def _routed(self, msg: Message) -> tuple[tuple[Message, str | None], str, str | None]:
         adapter = self.router.pick(msg.source, msg.folder)

@@ -77,6 +77,7 @@ def test_training_writes_a_sequence_adapter(adapter: Path):
     meta = json.loads((adapter / "extract_entities.json").read_text())
     assert (meta["method"], meta["class_schema"], meta["labels"]) == ("sequence", "spam", ["ham", "spam"])
     assert meta["steps"] == 4 and meta["max_seq_len"] == 32 and meta["n_train"] == 24 and meta["pooling"] == "mean"
+    assert meta["reads"] == "subject+body"
     assert meta["lora"]["modules_to_save"] and meta["pad_token_id"] is not None
     assert 0 <= meta["metrics"]["dev_accuracy"] <= 1
     assert (adapter / "adapter_model.safetensors").is_file() and not (adapter / "checkpoints").exists()
@@ -145,6 +146,7 @@ def test_the_transformers_backend_scores_are_the_softmax_of_its_logits(transform
         assert label == ["ham", "spam"][int(row.argmax())]
         assert score == pytest.approx(float(softmax(row).max()))
     assert max(len(transformers_classifier.encode(t)) for t in TEXTS) == 32  # the long one cut to max_seq_len
+    assert transformers_classifier.reads == "subject+body"  # as trained: served the Subject line too
 
 
 def test_a_batch_gives_each_text_the_logits_it_gets_alone(transformers_classifier: SequenceClassifier):

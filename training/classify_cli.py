@@ -48,7 +48,7 @@ def train_classify(method: str, classify: str | None, config_file: Path | None, 
         if method == "sequence":
             from training.sequence_trainer import SequenceTrainConfig, train_sequence
 
-            options.update({k: kw[k] for k in ("pooling", "select", "class_weights", "init_adapter")
+            options.update({k: kw[k] for k in ("pooling", "reads", "select", "class_weights", "init_adapter")
                             if kw.get(k) is not None})
             out = train_sequence(SequenceTrainConfig(progress=not quiet, **options))
         else:

@@ -9,7 +9,7 @@ labelled in. Every split is a fixed function of the data and :data:`SEED`:
   (0,0) neutral, (1,1) mixed; stratified 70% train / 10% dev / 20% test.
 * ``spamassassin``: 2,500 ham + 500 spam raw messages through the real mail path
   (``extractor.sources.iter_path`` + ``extractor.mail.parse_message``), text = the body the
-  pipeline sees; stratified 60% train / 10% dev / 30% test.
+  pipeline sees, ``subject`` = its decoded Subject; stratified 60% train / 10% dev / 30% test.
 
 :func:`stratified` takes a fixed subset with every class in proportion (``--limit``).
 """
@@ -20,9 +20,10 @@ import csv
 import random
 import tarfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from extractor.message_input import BODY, message_input
 from schemas.classes import POLARITY, SENTIMENT, SPAM, ClassSchema
 from training.data import DataFormatError, default_data_root
 
@@ -32,11 +33,16 @@ SPLITS = ("train", "dev", "test")
 
 @dataclass(frozen=True)
 class LabelledText:
-    """One text and its gold class label."""
+    """One text and its gold class label; ``subject`` is a message's Subject (``None`` for reviews, tweets)."""
 
     id: str
     text: str
     label: str
+    subject: str | None = None
+
+    def read(self, reads: str) -> str:
+        """The text a classifier reading ``reads`` gets (:func:`extractor.message_input.message_input`)."""
+        return message_input(self.text, self.subject, reads)
 
 
 Splits = dict[str, list[LabelledText]]
@@ -148,8 +154,9 @@ def read_spamassassin(root: Path) -> Splits:
     return _assemble(parts, _mail_example, ("test", "dev", "train"))
 
 
-def mail_text(path: Path) -> str:
-    """The body text the pipeline would classify for the message in ``path`` ("" when it cannot be read)."""
+def mail_text(path: Path) -> tuple[str, str | None]:
+    """The body text the pipeline sees for the message in ``path`` and its Subject (``("", None)`` when it
+    cannot be read)."""
     from extractor.errors import MessageError
     from extractor.mail import parse_message
     from extractor.records import RawMessage
@@ -158,15 +165,17 @@ def mail_text(path: Path) -> str:
     for raw in iter_path(path):
         if isinstance(raw, RawMessage):
             try:
-                return parse_message(raw).text
+                msg = parse_message(raw)
             except MessageError:
-                return ""
-    return ""
+                return "", None
+            return msg.text, msg.subject
+    return "", None
 
 
 def _mail_example(path: str, label: str) -> LabelledText:
     p = Path(path)
-    return LabelledText(f"{p.parent.name}/{p.name.split('.', 1)[0]}", mail_text(p), label)
+    text, subject = mail_text(p)
+    return LabelledText(f"{p.parent.name}/{p.name.split('.', 1)[0]}", text, label, subject)
 
 
 CLASS_DATASETS: dict[str, ClassDataset] = {
@@ -212,3 +221,13 @@ def stratified(examples: Sequence[LabelledText], n: int | None) -> list[Labelled
         counts[label] += 1
     keep = {id(ex) for label, items in by_label.items() for ex in items[: counts[label]]}
     return [ex for ex in examples if id(ex) in keep]
+
+
+def split_texts(spec: str | None, root: Path | None, limit: int | None, reads: str = BODY) -> list[LabelledText]:
+    """The labelled texts of ``name:split`` (a stratified ``limit`` of them), each ``text`` what a classifier
+    reading ``reads`` gets; none for an empty spec."""
+    if not spec:
+        return []
+    dataset, split = class_dataset(spec)
+    examples = stratified(load_class_splits(dataset.name, root)[split], limit)
+    return [replace(ex, text=ex.read(reads), subject=None) for ex in examples]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from extractor.config import EngineOptions
 from extractor.engine import Engine
+from extractor.methods.base import reads_of
 from extractor.pipeline import ExtractOptions, Extractor, Progress, Summary
 from extractor.progress import watch
 from extractor.serving import build_served_method, prepare_model, resolve_classes
@@ -113,7 +114,7 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
     summary = Summary()
     t0 = time.perf_counter()
     with watch(len(examples), config.progress, entities=False) as progress:
-        predicted = classify_texts(extractor, [ex.text for ex in examples], adapter_name, schema.name,
+        predicted = classify_texts(extractor, [ex.read(reads_of(method)) for ex in examples], adapter_name, schema.name,
                                    config.batch_size, summary, progress)
     seconds = max(time.perf_counter() - t0, 1e-9)
     scores = score_classes([ex.label for ex in examples], predicted, list(schema.labels))

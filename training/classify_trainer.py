@@ -24,6 +24,7 @@ from extractor.prompt_check import probe
 from extractor.prompts import PromptBuilder, encode_prompt
 from extractor.settings import Settings, load_settings
 from schemas import NO_ENTITIES
+from training.classify_data import split_texts
 from training.formats import Pair
 from training.runs import (
     CHECKPOINTS,
@@ -36,7 +37,6 @@ from training.runs import (
     versions,
     write_metadata,
 )
-from training.sequence_trainer import split_texts
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ SEQUENCE_SELECT = ("accuracy", "macro_f1")
 @click.option("--pooling", type=click.Choice(["mean", "last"]), default=None,
               help="--task classify --method sequence: the class head reads the mean of its per-token logits "
                    "or the last token's [default: mean].")
+@click.option("--reads", type=click.Choice(["subject+body", "body"]), default=None,
+              help="--task classify --method sequence: what the head reads of a message, its Subject line and "
+                   "body or the body alone; served the same [default: subject+body].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
           target_modules: str | None, quiet: bool, method: str, task: str, classify: str | None, **kw: Any) -> None:
@@ -105,7 +108,8 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
         owner = "tokens" if select in TOKEN_SELECT else "sequence --task classify"
         raise click.ClickException(f"--select {select} is an option of --method {owner} "
                                    f"(tokens: {', '.join(TOKEN_SELECT)}; sequence: {', '.join(SEQUENCE_SELECT)})")
-    owners = {"init_adapter": ("tokens", "sequence"), "pooling": ("sequence",), "class_weights": ("sequence",)}
+    owners = {"init_adapter": ("tokens", "sequence"), "pooling": ("sequence",), "reads": ("sequence",),
+              "class_weights": ("sequence",)}
     for name, methods in owners.items():
         if method not in methods and kw.pop(name) is not None:
             raise click.ClickException(f"--{name.replace('_', '-')} is an option of --method " +

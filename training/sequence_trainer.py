@@ -5,7 +5,8 @@ False``; LoRA goes on the registry's target modules and the class head (``score`
 is trained in full (peft ``modules_to_save``, float32). The head reads the text pooled as ``pooling`` says
 (default the mean of its per-token logits; :func:`extractor.sequence.classifier.pooled_logits`, the
 served code); inputs never hold the pad id and long texts are cut to head + tail
-(:func:`extractor.sequence.classifier.encode_for_head`), exactly as served. Examples are the labelled texts of :mod:`training.classify_data`.
+(:func:`extractor.sequence.classifier.encode_for_head`), exactly as served. Examples are the labelled texts of
+:mod:`training.classify_data`, a message read as ``reads`` says (:mod:`extractor.message_input`).
 
 Output layout::
 
@@ -27,11 +28,12 @@ from typing import Any
 
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
+from extractor.message_input import READS, SUBJECT_BODY
 from extractor.sequence.classifier import POOLINGS, SequenceClassifier, encode_for_head, pooled_logits
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
 from training.adapter_start import load_start, start_adapter, started_from
-from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
+from training.classify_data import LabelledText, class_dataset, split_texts
 from training.head_training import float32_head, make_trainer_class
 from training.runs import (
     ADAPTER_FILES,
@@ -67,6 +69,7 @@ class SequenceTrainConfig:
         head_lr: learning rate of the class head (default ``lr``).
         pooling: how the head reads a text, ``mean`` (every token's logits averaged) or ``last`` (the
             last real token's); recorded in the metadata, so serving pools the same way.
+        reads: what the head reads of a message, ``subject+body`` or ``body``; recorded, served the same.
         lora_rank, lora_alpha, lora_dropout, target_modules: LoRA (targets default to the registry's).
         max_seq_len: tokens per text; longer texts keep head + tail (training cost grows with it).
         eval_steps: dev loss + accuracy every N steps; save_steps (default eval_steps): checkpoint every N.
@@ -93,6 +96,7 @@ class SequenceTrainConfig:
     lr: float = 1e-4
     head_lr: float | None = None
     pooling: str = "mean"
+    reads: str = SUBJECT_BODY
     batch_size: int = 8
     grad_accum: int = 2
     lora_rank: int = 16
@@ -150,8 +154,8 @@ class SequenceTrainConfig:
             raise ValueError("epochs must be > 0")
         if self.head_lr is None:
             set_("head_lr", self.lr)
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}")
+        if self.pooling not in POOLINGS or self.reads not in READS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} and reads one of {', '.join(READS)}")
         if self.select not in SELECT_METRICS:
             raise ValueError(f"select must be one of {', '.join(SELECT_METRICS)}")
         if self.class_weights not in CLASS_WEIGHTINGS:
@@ -166,14 +170,6 @@ class SequenceTrainConfig:
 
     def replace(self, **changes: Any) -> SequenceTrainConfig:
         return dataclasses.replace(self, **changes)
-
-
-def split_texts(spec: str | None, root: Path | None, limit: int | None) -> list[LabelledText]:
-    """The labelled texts of ``name:split`` (a stratified ``limit`` of them); none for an empty spec."""
-    if not spec:
-        return []
-    dataset, split = class_dataset(spec)
-    return stratified(load_class_splits(dataset.name, root)[split], limit)
 
 
 def encode_rows(texts: Sequence[LabelledText], tokenizer: Any, label_ids: dict[str, int], max_len: int,
@@ -256,8 +252,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     dataset, _ = class_dataset(config.data)
     schema = load_class_schema(config.classify) if config.classify else dataset.schema
     resolved = resolve_model(config.model, settings)
-    train_texts = split_texts(config.data, config.data_root, config.limit)
-    eval_texts = split_texts(config.eval, config.data_root, config.eval_limit)
+    train_texts = split_texts(config.data, config.data_root, config.limit, config.reads)
+    eval_texts = split_texts(config.eval, config.data_root, config.eval_limit, config.reads)
     missing = sorted({ex.label for ex in [*train_texts, *eval_texts]} - set(schema.labels))
     if missing:
         raise ValueError(f"class schema {schema.name} lacks the data's labels {', '.join(missing)}")
@@ -332,7 +328,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     if has_eval:
         metrics[f"best_eval_{config.select}"] = state.best_metric
         metrics.update({f"dev_{k}": v for k, v in dev_scores(trainer.model).items()})
-    test_texts = split_texts(config.test, config.data_root, None)
+    test_texts = split_texts(config.test, config.data_root, None, config.reads)
     if test_texts:
         metrics.update({f"test_{k}": v for k, v in dev_scores(trainer.model, test_texts).items()})
     _save(trainer, out, resolved)
@@ -348,7 +344,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         **started_from(start, state.epoch or 0.0),
         "lora": {"r": lora_used.r, "alpha": lora_used.lora_alpha, "dropout": lora_used.lora_dropout,
                  "target_modules": targets, "modules_to_save": sorted(trainer.model.modules_to_save or ())},
-        "max_seq_len": config.max_seq_len, "pooling": config.pooling, "lr": config.lr, "head_lr": config.head_lr,
+        "max_seq_len": config.max_seq_len, "pooling": config.pooling, "reads": config.reads, "lr": config.lr,
+        "head_lr": config.head_lr,
         "select": config.select, "class_weights": dict(zip(labels, weights, strict=True)) if weights else None,
         "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",
         "seed": config.seed, "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},

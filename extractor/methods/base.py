@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..message_input import BODY
 from ..records import Entity, Flush
 from ..summary import Summary
 
@@ -34,7 +35,11 @@ class TextResult:
 
 
 class Method(Protocol):
-    """What the pipeline needs from an extraction method."""
+    """What the pipeline needs from an extraction method.
+
+    A method may say what it ``reads`` of a message (:data:`extractor.message_input.READS`); one that
+    does not reads the body (:func:`reads_of`).
+    """
 
     name: str
 
@@ -42,6 +47,11 @@ class Method(Protocol):
                window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
         """Results of items as they finish, a list at a time; a :class:`Flush` drains what is in flight."""
         ...
+
+
+def reads_of(method: object) -> str:
+    """What ``method`` reads of a message: its ``reads``, else the body (entity methods ground to it)."""
+    return str(getattr(method, "reads", BODY))
 
 
 def batches(items: Iterable[Item | Flush], window: int) -> Iterator[list[Item]]:

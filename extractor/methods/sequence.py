@@ -1,7 +1,8 @@
 """The sequence-classification method: a bidirectional decoder with a class head labels each message.
 
 It reads only the message tokens (no instruction, no decoding) through
-:class:`extractor.sequence.SequenceClassifier`; each result carries the class of the one class
+:class:`extractor.sequence.SequenceClassifier`, the Subject line too when its adapter was trained so
+(``reads``, :mod:`extractor.message_input`); each result carries the class of the one class
 schema the adapter was trained for and its softmax score (``class_scores``). No entities: the
 recognizers, when on, still add theirs in the pipeline.
 """
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..message_input import BODY
 from ..options import ExtractOptions
 from ..records import Flush
 from ..summary import Summary
@@ -30,6 +32,7 @@ class SequenceMethod:
         self.classifier = classifier
         self.options = options
         self.class_name = class_name
+        self.reads = str(getattr(classifier, "reads", BODY))
 
     def stream(self, items: Iterable[Item | Flush], summary: Summary,
                window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from extractor.adapters import METADATA_FILE, Adapter
 from extractor.errors import ConfigError, EngineError
+from extractor.message_input import BODY, READS
 from extractor.tokens.backends import TransformersBackend, VllmBackend, budget_batches, load_bidirectional
 
 from .merge import AUTO_CLASS
@@ -89,6 +90,7 @@ class SequenceEngineConfig:
         batch_tokens: token budget of one forward batch (transformers) or one vLLM step.
         dtype: ``auto`` (the checkpoint's), ``float32``, ``bfloat16`` or ``float16``.
         pooling: how the head reads a text (:data:`POOLINGS`); the adapter's training decides it.
+        reads: what of a message the head reads (:data:`extractor.message_input.READS`); the adapter's, too.
         kv_cache_bytes, gpu_memory_utilization, enforce_eager, seed, extra: vLLM's, as for the token method.
     """
 
@@ -98,6 +100,7 @@ class SequenceEngineConfig:
     batch_tokens: int = 8192
     dtype: str = "auto"
     pooling: str = "last"
+    reads: str = BODY
     kv_cache_bytes: int | None = None
     gpu_memory_utilization: float = 0.9
     enforce_eager: bool = False
@@ -109,6 +112,8 @@ class SequenceEngineConfig:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        if self.reads not in READS:
+            raise ValueError(f"reads must be one of {', '.join(READS)}, got {self.reads!r}")
         if self.max_len < 2 or self.batch_tokens < 1:
             raise ValueError("max_len must be >= 2 and batch_tokens >= 1")
 
@@ -251,23 +256,30 @@ class SequenceClassifier:
     @classmethod
     def for_adapter(cls, adapter: Adapter, base_path: str, cache_dir: Path, **options: Any) -> SequenceClassifier:
         """Serve a trained sequence adapter merged into ``base_path`` (cached under ``cache_dir``), texts cut at
-        the length and pooled as it was trained with (adapters from before pooling was recorded pooled the
-        last token) unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
+        the length, pooled and read as it was trained with (adapters from before these were recorded pooled
+        the last token and read the body) unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
         from .merge import merge_sequence_adapter
 
-        pooling = str(adapter.metadata.get("pooling", "last"))
-        if pooling not in POOLINGS:
-            raise ConfigError(f"adapter {adapter.name}: its metadata says pooling {pooling!r}, not one of "
-                              f"{', '.join(POOLINGS)}: fix {adapter.path / METADATA_FILE} or retrain")
+        recorded = {"pooling": (str(adapter.metadata.get("pooling", "last")), POOLINGS),
+                    "reads": (str(adapter.metadata.get("reads", BODY)), READS)}
+        for key, (value, allowed) in recorded.items():
+            if value not in allowed:
+                raise ConfigError(f"adapter {adapter.name}: its metadata says {key} {value!r}, not one of "
+                                  f"{', '.join(allowed)}: fix {adapter.path / METADATA_FILE} or retrain")
         merged = merge_sequence_adapter(base_path, adapter, cache_dir)
         trained = adapter.metadata.get("max_seq_len")
         defaults: dict[str, Any] = {"max_len": trained} if isinstance(trained, int) else {}
-        defaults["pooling"] = pooling
+        defaults.update({key: value for key, (value, _) in recorded.items()})
         return cls(SequenceEngineConfig(model=str(merged), **{**defaults, **options}))
 
     @property
     def backend_name(self) -> str:
         return self.backend.name
+
+    @property
+    def reads(self) -> str:
+        """What of a message this classifier reads (its adapter's training decided it)."""
+        return self.config.reads
 
     def encode(self, text: str) -> list[int]:
         return encode_for_head(self.tokenizer, text, self.config.max_len, self.pad_id)
