@@ -23,6 +23,7 @@ from schemas import NO_ENTITIES
 from schemas.classes import ClassExample, ClassSchema
 from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
 from training.classify_report import ClassReport, ClassScores, score_classes
+from training.evaluate import scored_results
 
 SHOT_MAX_CHARS = 700
 """Few-shot examples are drawn among training texts at most this long, to keep prompts short."""
@@ -79,18 +80,8 @@ def pick_shots(train: list[LabelledText], labels: list[str], k: int, max_chars: 
 def classify_texts(extractor: Extractor, texts: list[str], adapter: str | None, name: str, batch_size: int,
                    summary: Summary, progress: Progress | None = None) -> list[str | None]:
     """The label of class ``name`` for each text (``None`` where it ended as an error), each reported to ``progress``."""
-    out: list[str | None] = []
-    for i in range(0, len(texts), batch_size):
-        chunk = texts[i:i + batch_size]
-        for res in extractor.extract_texts(chunk, [adapter] * len(chunk), summary):
-            summary.prompt_tokens += res.prompt_tokens
-            summary.completion_tokens += res.completion_tokens
-            summary.messages += 1
-            summary.errors += res.error is not None
-            out.append(None if res.error is not None or res.classes is None else res.classes.get(name))
-            if progress is not None:
-                progress.advance(1, 0, res.error is not None)
-    return out
+    return [None if res.error is not None or res.classes is None else res.classes.get(name)
+            for res in scored_results(extractor, texts, adapter, batch_size, summary, progress)]
 
 
 def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> ClassReport:

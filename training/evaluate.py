@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.config import EngineOptions
 from extractor.engine import Engine
-from extractor.pipeline import ExtractOptions, Extractor, Progress, Summary
+from extractor.pipeline import ExtractOptions, Extractor, Progress, Summary, TextResult
 from extractor.progress import watch
 from extractor.serving import build_served_method, prepare_model, resolve_schema
 from extractor.settings import Settings, load_settings
@@ -86,24 +86,29 @@ def scored_labels(dataset_labels: Iterable[str], schema_labels: Iterable[str]) -
     return sorted(set(dataset) & set(schema_labels)) or dataset
 
 
-def predict(extractor: Extractor, examples: list[Example], adapter: str | None, batch_size: int,
-            summary: Summary, progress: Progress | None = None) -> list[list[Span]]:
-    """Grounded predictions for each example's text, as gold-comparable spans (each reported to ``progress``)."""
-    out: list[list[Span]] = []
-    for i in range(0, len(examples), batch_size):
-        chunk = examples[i:i + batch_size]
-        results = extractor.extract_texts([ex.text for ex in chunk], [adapter] * len(chunk), summary)
-        for res in results:
+def scored_results(extractor: Extractor, texts: Sequence[str], adapter: str | None, batch_size: int,
+                   summary: Summary, progress: Progress | None = None) -> Iterator[TextResult]:
+    """Each text's result in order, ``batch_size`` texts per pass, counted into ``summary`` (tokens, texts,
+    errors and their reasons) and reported to ``progress`` as it ends."""
+    for i in range(0, len(texts), batch_size):
+        chunk = texts[i:i + batch_size]
+        for res in extractor.extract_texts(chunk, [adapter] * len(chunk), summary):
             summary.prompt_tokens += res.prompt_tokens
             summary.completion_tokens += res.completion_tokens
             summary.messages += 1
             if res.error is not None:
                 summary.errors += 1
                 summary.error_reasons[res.error[:120]] = summary.error_reasons.get(res.error[:120], 0) + 1
-            out.append([Span(e.start, e.end, e.label) for e in res.entities if e.grounded and e.start is not None])
             if progress is not None:
-                progress.advance(1, len(out[-1]), res.error is not None)
-    return out
+                progress.advance(1, sum(e.grounded for e in res.entities), res.error is not None)
+            yield res
+
+
+def predict(extractor: Extractor, examples: list[Example], adapter: str | None, batch_size: int,
+            summary: Summary, progress: Progress | None = None) -> list[list[Span]]:
+    """Grounded predictions for each example's text, as gold-comparable spans (each reported to ``progress``)."""
+    return [[Span(e.start, e.end, e.label) for e in res.entities if e.grounded and e.start is not None]
+            for res in scored_results(extractor, [ex.text for ex in examples], adapter, batch_size, summary, progress)]
 
 
 def evaluate(config: EvalConfig, engine: Engine | None = None) -> Report:
