@@ -56,6 +56,7 @@ class Extractor:
         self.validator = validator
         self.merged_adapter = merged_adapter
         self._pattern_labels = options.pattern_labels()
+        self._reads = reads_of(method)
 
     # -- texts ---------------------------------------------------------------------------
     def extract_texts(self, texts: Sequence[str], adapters: Sequence[str | None] | None = None,
@@ -113,7 +114,7 @@ class Extractor:
 
     def _message_input(self, tag: tuple[Message, str | None], body: str) -> str:
         """What the method reads of a message: its body, or its Subject line and body (``reads``)."""
-        return message_input(body, tag[0].subject, reads_of(self.method))
+        return message_input(body, tag[0].subject, self._reads)
 
     def _routed(self, msg: Message) -> tuple[tuple[Message, str | None], str, str | None]:
         adapter = self.router.pick(msg.source, msg.folder)

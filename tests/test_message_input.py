@@ -119,7 +119,7 @@ def test_an_adapter_with_an_unknown_reading_is_a_config_error(tmp_path: Path):
 
 def test_the_trainer_reads_subject_and_body_unless_told():
     assert SequenceTrainConfig(data="spamassassin:train").reads == SUBJECT_BODY
-    with pytest.raises(ValueError, match="reads one of body, subject"):
+    with pytest.raises(ValueError, match="reads must be one of body, subject"):
         SequenceTrainConfig(data="spamassassin:train", reads="headers")
 
 

@@ -104,8 +104,9 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
     summary = Summary()
     t0 = time.perf_counter()
+    reads = reads_of(method)
     with watch(len(examples), config.progress, entities=False) as progress:
-        predicted = classify_texts(extractor, [ex.read(reads_of(method)) for ex in examples], adapter_name, schema.name,
+        predicted = classify_texts(extractor, [ex.read(reads) for ex in examples], adapter_name, schema.name,
                                    config.batch_size, summary, progress)
     seconds = max(time.perf_counter() - t0, 1e-9)
     scores = score_classes([ex.label for ex in examples], predicted, list(schema.labels))

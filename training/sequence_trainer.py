@@ -154,8 +154,10 @@ class SequenceTrainConfig:
             raise ValueError("epochs must be > 0")
         if self.head_lr is None:
             set_("head_lr", self.lr)
-        if self.pooling not in POOLINGS or self.reads not in READS:
-            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} and reads one of {', '.join(READS)}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}")
+        if self.reads not in READS:
+            raise ValueError(f"reads must be one of {', '.join(READS)}")
         if self.select not in SELECT_METRICS:
             raise ValueError(f"select must be one of {', '.join(SELECT_METRICS)}")
         if self.class_weights not in CLASS_WEIGHTINGS:

@@ -49,9 +49,10 @@ class Method(Protocol):
         ...
 
 
-def reads_of(method: object) -> str:
-    """What ``method`` reads of a message: its ``reads``, else the body (entity methods ground to it)."""
-    return str(getattr(method, "reads", BODY))
+def reads_of(reader: object) -> str:
+    """What a method (or a classifier) reads of a message: its ``reads``, else the body (entity methods
+    ground to it)."""
+    return str(getattr(reader, "reads", BODY))
 
 
 def batches(items: Iterable[Item | Flush], window: int) -> Iterator[list[Item]]:

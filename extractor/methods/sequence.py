@@ -14,11 +14,10 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..message_input import BODY
 from ..options import ExtractOptions
 from ..records import Flush
 from ..summary import Summary
-from .base import Item, TextResult, batches
+from .base import Item, TextResult, batches, reads_of
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ class SequenceMethod:
         self.classifier = classifier
         self.options = options
         self.class_name = class_name
-        self.reads = str(getattr(classifier, "reads", BODY))
+        self.reads = reads_of(classifier)
 
     def stream(self, items: Iterable[Item | Flush], summary: Summary,
                window: int | None = None) -> Iterator[list[tuple[Any, TextResult]]]:
