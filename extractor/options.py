@@ -34,6 +34,9 @@ class ExtractOptions:
             completion spends no tokens on what the recognizers find exactly.
         classes: class schemas each message is also classified into, in the same generation
             (``extractor.classify``); with a schema of no labels (``none``) only classes.
+        min_scores: ``(label, p)`` pairs: a class label given only when its probability reaches ``p``
+            (:mod:`extractor.class_decision`), for the methods that score classes (sequence); empty
+            leaves the adapter's recorded minimums, if any.
     """
 
     schema: EntitySchema
@@ -50,6 +53,7 @@ class ExtractOptions:
     recognizers: bool = True
     prompt_labels: str = "all"
     classes: tuple[ClassSchema, ...] = ()
+    min_scores: tuple[tuple[str, float], ...] = ()
 
     def pattern_labels(self) -> frozenset[str]:
         """The schema's labels that an exact recognizer owns (none when recognizers are off)."""

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from .adapters import Router, parse_pairs
+from .class_decision import check_scored, parse_min_scores
 from .client.options import ServerOptions
 from .config import EngineOptions
 from .engine import Engine
@@ -41,6 +42,7 @@ class RunConfig:
     merge: bool = False
     schema: str | None = None
     classify: tuple[str, ...] = ()
+    min_scores: tuple[str, ...] = ()
     shots: int | None = None
     output: Path | None = None
     errors: Path | None = None
@@ -120,6 +122,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
     check_inputs(config.inputs)
     schema = resolve_schema(config.schema)
     classes = resolve_classes(schema, config.classify)
+    min_scores = parse_min_scores(config.min_scores)
     if config.server.url and config.ray.enabled:
         raise ConfigError("--server and --ray are two ways to scale out: pass one of them")
     if config.server.url:  # a client of a running vLLM server: adapters are its served LoRA names
@@ -151,7 +154,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         schema=schema, shots=shots, max_tokens=config.max_tokens, batch_size=config.batch_size,
         keep_ungrounded=config.keep_ungrounded, keep_quotes=config.keep_quotes,
         header_entities=config.header_entities, validate=config.validate, include_text=config.include_text,
-        recognizers=config.recognizers, classes=classes,
+        recognizers=config.recognizers, classes=classes, min_scores=min_scores,
     )
     validator = None
     if config.validate != "off" and schema.validated:
@@ -160,6 +163,7 @@ def run(config: RunConfig, stop: threading.Event | None = None, engine: Engine |
         validator = partial(apply_validation, validated=schema.validated, mode=config.validate)
     if classes and prepared.method not in ("generative", "sequence"):
         raise ConfigError(f"--classify needs the generative method; the {prepared.method} method finds entities only")
+    check_scored(bool(min_scores), prepared.method)
     if config.server.url:
         from .client.remote import build_remote_method
 

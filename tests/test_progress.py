@@ -154,6 +154,7 @@ def test_class_evaluation_reports_each_text_and_its_errors():
 
     extractor = fake_extractor(NO_ENTITIES, (SPAM,), lambda t: {"spam": "maybe" if "?" in t else "ham"})
     recorder = Recorder()
-    labels = classify_texts(extractor, ["ciao", "boh?", "ok"], None, "spam", 2, Summary(), recorder)
+    labels, probs = classify_texts(extractor, ["ciao", "boh?", "ok"], None, "spam", 2, Summary(), recorder)
     assert labels == ["ham", None, "ham"]
+    assert probs == [None, None, None]  # a generative answer has no probabilities
     assert recorder.calls == [(1, 0, 0), (1, 0, 1), (1, 0, 0)]

@@ -54,18 +54,20 @@ def test_encoded_inputs_never_hold_the_pad_id(text: str, expected: list[int]):
 class ScriptedClassifier:
     """Positive when the text says 'good'; raises on 'BOOM'."""
 
-    def __init__(self) -> None:
+    def __init__(self, min_scores: dict[str, float] | None = None) -> None:
         self.labels = ["positive", "negative"]
+        self.min_scores = min_scores or {}
         self.calls: list[int] = []
 
     def encode(self, text: str) -> list[int]:
         return list(range(len(text.split())))
 
-    def classify(self, texts):
+    def distributions(self, texts):
         self.calls.append(len(texts))
         if any("BOOM" in t for t in texts):
             raise RuntimeError("scripted failure")
-        return [("positive", 0.9) if "good" in t else ("negative", 0.75) for t in texts]
+        return [{"positive": 0.9, "negative": 0.1} if "good" in t else {"positive": 0.25, "negative": 0.75}
+                for t in texts]
 
 
 def _extractor(classifier, recognizers: bool = False) -> Extractor:

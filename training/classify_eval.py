@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from extractor.class_decision import check_scored
 from extractor.config import EngineOptions
 from extractor.engine import Engine
 from extractor.methods.base import reads_of
@@ -21,8 +22,9 @@ from extractor.serving import build_served_method, prepare_model, resolve_classe
 from extractor.settings import Settings, load_settings
 from schemas import NO_ENTITIES
 from schemas.classes import ClassExample, ClassSchema
+from training.class_sweep import sweep, sweep_record
 from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
-from training.classify_report import ClassReport, ClassScores, score_classes
+from training.classify_report import SWEEP, ClassReport, ClassScores, score_classes
 from training.evaluate import scored_results
 
 SHOT_MAX_CHARS = 700
@@ -43,6 +45,11 @@ class ClassEvalConfig:
             written ``data[n=N]`` in the report.
         classify: class schema to prompt with; default the data set's own.
         max_tokens: bound on each completion (the class answer is a few tokens).
+        min_scores: ``(label, p)`` minimum scores the method decides with (:mod:`extractor.class_decision`;
+            sequence adapters), else the adapter's recorded ones.
+        sweep: a label to sweep minimum scores over on this split (:mod:`training.class_sweep`): the report
+            gains the table and the pick (from the probabilities alone, ``min_scores`` aside);
+            ``sweep_cost`` is what a text of another class given it costs, any other error 1.
         progress: show texts done, msg/s and ETA on stderr while the texts run.
     """
 
@@ -54,6 +61,9 @@ class ClassEvalConfig:
     limit: int | None = None
     classify: str | None = None
     max_tokens: int = 24
+    min_scores: tuple[tuple[str, float], ...] = ()
+    sweep: str | None = None
+    sweep_cost: float = 9.0
     batch_size: int = 64
     data_root: Path | None = None
     progress: bool = False
@@ -78,10 +88,17 @@ def pick_shots(train: list[LabelledText], labels: list[str], k: int, max_chars: 
 
 
 def classify_texts(extractor: Extractor, texts: list[str], adapter: str | None, name: str, batch_size: int,
-                   summary: Summary, progress: Progress | None = None) -> list[str | None]:
-    """The label of class ``name`` for each text (``None`` where it ended as an error), each reported to ``progress``."""
-    return [None if res.error is not None or res.classes is None else res.classes.get(name)
-            for res in scored_results(extractor, texts, adapter, batch_size, summary, progress)]
+                   summary: Summary, progress: Progress | None = None
+                   ) -> tuple[list[str | None], list[dict[str, float] | None]]:
+    """The label of class ``name`` for each text and every label's probability, where the method gives them
+    (``None`` where it ended as an error or gives none), each text reported to ``progress``."""
+    labels: list[str | None] = []
+    probs: list[dict[str, float] | None] = []
+    for res in scored_results(extractor, texts, adapter, batch_size, summary, progress):
+        ok = res.error is None
+        labels.append(res.classes.get(name) if ok and res.classes is not None else None)
+        probs.append(res.class_probs.get(name) if ok and res.class_probs is not None else None)
+    return labels, probs
 
 
 def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> ClassReport:
@@ -98,7 +115,13 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
     prepared = prepare_model(config.model, adapters, merge=config.merge, settings=config.settings,
                              schema=NO_ENTITIES)  # the adapter's method: generative or sequence
     options = ExtractOptions(schema=NO_ENTITIES, shots=config.shots, max_tokens=config.max_tokens,
-                             batch_size=config.batch_size, recognizers=False, classes=(schema,))
+                             batch_size=config.batch_size, recognizers=False, classes=(schema,),
+                             min_scores=config.min_scores)
+    check_scored(bool(config.min_scores), prepared.method)
+    check_scored(config.sweep is not None, prepared.method, "--sweep-min-score")
+    if config.sweep is not None and config.sweep not in schema.labels:
+        raise ValueError(f"--sweep-min-score {config.sweep}: class {schema.name} has the labels "
+                         f"{', '.join(schema.labels)}")
     method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)
     extractor = Extractor(method, options, model_name=prepared.name)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None
@@ -106,10 +129,13 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
     t0 = time.perf_counter()
     reads = reads_of(method)
     with watch(len(examples), config.progress, entities=False) as progress:
-        predicted = classify_texts(extractor, [ex.read(reads) for ex in examples], adapter_name, schema.name,
-                                   config.batch_size, summary, progress)
+        predicted, probs = classify_texts(extractor, [ex.read(reads) for ex in examples], adapter_name,
+                                          schema.name, config.batch_size, summary, progress)
     seconds = max(time.perf_counter() - t0, 1e-9)
-    scores = score_classes([ex.label for ex in examples], predicted, list(schema.labels))
+    gold = [ex.label for ex in examples]
+    scores = score_classes(gold, predicted, list(schema.labels))
+    swept = {} if config.sweep is None else {SWEEP: sweep_record(
+        sweep(gold, probs, list(schema.labels), config.sweep, config.sweep_cost), config.sweep, config.sweep_cost)}
     extra = {"schema": schema.name, "errors": summary.errors, "seconds": round(seconds, 2),
              "prompt_tokens_per_message": round(summary.prompt_tokens / max(len(examples), 1), 1),
              "completion_tokens_per_message": round(summary.completion_tokens / max(len(examples), 1), 1),
@@ -120,7 +146,7 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
         shots=config.shots,
         data=config.data + (f"[n={config.limit}]" if config.limit and config.limit < len(splits[split]) else ""),
         class_name=schema.name, scores=scores, messages_per_s=len(examples) / seconds,
-        extra={**spam_facts(schema, scores), **extra},
+        extra={**spam_facts(schema, scores), **extra, **swept},
     )
 
 

@@ -18,6 +18,8 @@ from training.metrics import PRF
 
 ERROR = "(error)"
 TASK = "classify"
+SWEEP = "min_score_sweep"
+"""The ``extra`` key of a minimum-score sweep (:mod:`training.class_sweep`), drawn as its own table."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class ClassReport:
         lines = [f"## {self.title} on {self.data}: {self.class_name}", "",
                  f"- examples: {self.n_examples}", f"- accuracy: {_pct(s.accuracy)}; macro-F1: {s.macro_f1:.3f}",
                  f"- messages/s: {'n/a' if self.messages_per_s is None else f'{self.messages_per_s:.2f}'}"]
-        lines += [f"- {key}: {value}" for key, value in self.extra.items()]
+        lines += [f"- {key}: {value}" for key, value in self.extra.items() if key != SWEEP]
         lines += ["", "| class | P | R | F1 | support | predicted |", "|---|---:|---:|---:|---:|---:|"]
         lines += [f"| {lab} | {_pct(p.precision)} | {_pct(p.recall)} | {_pct(p.f1)} | {p.support} | {p.predicted} |"
                   for lab, p in s.per_label.items()]
@@ -127,6 +129,10 @@ class ClassReport:
         lines += ["", "### confusion matrix (rows: gold, columns: predicted)", "",
                   "| gold \\ predicted | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
         lines += [f"| {g} | " + " | ".join(str(s.confusion[g].get(p, 0)) for p in cols) + " |" for g in s.labels]
+        if SWEEP in self.extra:
+            from training.class_sweep import sweep_markdown
+
+            lines += ["", sweep_markdown(self.extra[SWEEP]).rstrip("\n")]
         return "\n".join(lines) + "\n"
 
     def plot_confusion(self, png_path: str | Path) -> Path:

@@ -46,6 +46,15 @@ from extractor.config import EngineOptions, take
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N examples.")
 @click.option("--schema", default=None, help="Schema to prompt with (default: the adapter's, else italian_email).")
 @click.option("--max-tokens", default=384, show_default=True, type=click.IntRange(16))
+@click.option("--min-score", "min_scores", multiple=True, metavar="LABEL=P",
+              help="--task classify, a sequence adapter: give LABEL only when its probability reaches P "
+                   "(repeatable) [default: the adapter's].")
+@click.option("--sweep-min-score", "sweep", default=None, metavar="LABEL",
+              help="--task classify, a sequence adapter, on a dev split: score minimum scores on LABEL from one "
+                   "pass and pick the least costly (--sweep-cost); serve the pick with --min-score.")
+@click.option("--sweep-cost", default=9.0, show_default=True, type=click.FloatRange(0.0, min_open=True),
+              help="With --sweep-min-score: what a text of another class given LABEL costs (a ham mail lost to "
+                   "spam), any other error costing 1.")
 @options_of(EngineOptions)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report JSON (a Markdown table is written beside it as .md).")
@@ -58,6 +67,10 @@ def evaluate(output: Path | None, recognizers: str, task: str, classify: str | N
     if task == "classify":
         _evaluate_classes(output, classify, dict(kw, progress=not quiet))
         return
+    given = [flag for name, flag in CLASSIFY_ONLY.items() if kw.pop(name)]
+    if given:
+        raise click.ClickException(f"{given[0]} is an option of --task classify")
+    kw.pop("sweep_cost")
     from training.evaluate import EvalConfig
     from training.evaluate import evaluate as run_evaluation
     from training.mail_eval import evaluate_mail, is_mail_gold
@@ -74,18 +87,23 @@ def evaluate(output: Path | None, recognizers: str, task: str, classify: str | N
     click.echo(report.to_markdown())
 
 
-CLASSIFY_OPTIONS = ("model", "adapter", "merge", "data", "shots", "limit", "max_tokens", "data_root", "progress")
+CLASSIFY_OPTIONS = ("model", "adapter", "merge", "data", "shots", "limit", "max_tokens", "data_root", "progress",
+                    "sweep", "sweep_cost")
+CLASSIFY_ONLY = {"min_scores": "--min-score", "sweep": "--sweep-min-score"}
+"""Options only ``--task classify`` takes, by parameter (``sweep_cost`` has a default, so it is not checked)."""
 
 
 def _evaluate_classes(output: Path | None, classify: str | None, kw: dict[str, Any]) -> None:
+    from extractor.class_decision import parse_min_scores
     from extractor.errors import ExtractError
     from training.classify_eval import ClassEvalConfig, evaluate_classes
 
     if kw["data"] == "kind:WN_test":  # the entity default: classification data must be named
         raise click.ClickException("--task classify needs --data imdb:test, sentipolc:test or spamassassin:test")
     chosen = {k: v for k, v in kw.items() if k in CLASSIFY_OPTIONS and v is not None}  # None: the config's default
-    config = ClassEvalConfig(classify=classify, engine=take(EngineOptions, kw), **chosen)
     try:
+        config = ClassEvalConfig(classify=classify, engine=take(EngineOptions, kw),
+                                 min_scores=parse_min_scores(kw["min_scores"]), **chosen)
         report = evaluate_classes(config)
     except (ExtractError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(" ".join(str(exc).split())) from None

@@ -32,6 +32,9 @@ from .options import options_of
 @click.option("--classify", multiple=True, metavar="NAME",
               help="Also classify each message (repeatable): sentiment, polarity, spam, a .json label file, or "
                    "module:Class; records gain \"classes\". With --schema none, classes only.")
+@click.option("--min-score", "min_scores", multiple=True, metavar="LABEL=P",
+              help="Give a class label only when its probability reaches P, else the next most probable "
+                   "(repeatable; a sequence-classification adapter, e.g. spam=0.9) [default: the adapter's].")
 @click.option("--shots", default=None, type=click.IntRange(0, 8),
               help="Few-shot examples in the prompt [default: the adapter's, else 2].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL output (default stdout).")

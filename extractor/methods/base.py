@@ -19,7 +19,8 @@ class TextResult:
     """Entities found in one text, or why none could be read from the model.
 
     ``classes`` holds the label of each class schema asked (``None`` when none was asked);
-    ``class_scores`` the probability of that label, for methods that give one (the sequence head).
+    ``class_scores`` the probability of that label, for methods that give one (the sequence head), and
+    ``class_probs`` every label's (what an evaluator sweeps a minimum score over; not written to records).
     """
 
     entities: list[Entity]
@@ -32,6 +33,7 @@ class TextResult:
     looped: bool = False
     classes: dict[str, str] | None = None
     class_scores: dict[str, float] | None = None
+    class_probs: dict[str, dict[str, float]] | None = None
 
 
 class Method(Protocol):

@@ -3,7 +3,8 @@
 It reads only the message tokens (no instruction, no decoding) through
 :class:`extractor.sequence.SequenceClassifier`, the Subject line too when its adapter was trained so
 (``reads``, :mod:`extractor.message_input`); each result carries the class of the one class
-schema the adapter was trained for and its softmax score (``class_scores``). No entities: the
+schema the adapter was trained for (the most probable, within the classifier's minimum scores:
+:mod:`extractor.class_decision`) and its softmax score (``class_scores``). No entities: the
 recognizers, when on, still add theirs in the pipeline.
 """
 
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..class_decision import decide
 from ..options import ExtractOptions
 from ..records import Flush
 from ..summary import Summary
@@ -43,10 +45,8 @@ class SequenceMethod:
         try:
             texts = [text for _, text, _ in batch]
             lengths = [len(self.classifier.encode(text)) for text in texts]
-            found = self.classifier.classify(texts)
-            out = [(tag, TextResult([], 0, n, 0, 1, classes={self.class_name: label},
-                                    class_scores={self.class_name: round(score, 6)}))
-                   for (tag, _, _), n, (label, score) in zip(batch, lengths, found, strict=True)]
+            out = [(tag, self._result(n, probs)) for (tag, _, _), n, probs
+                   in zip(batch, lengths, self.classifier.distributions(texts), strict=True)]
         except Exception as exc:  # noqa: BLE001 - isolate the text that fails, keep the others
             if len(batch) == 1:
                 log.warning("sequence classifier failed: %s", exc)
@@ -56,3 +56,9 @@ class SequenceMethod:
                 out = [pair for item in batch for pair in self._run([item], summary)]
         summary.stages["engine"] += time.perf_counter() - t0
         return out
+
+    def _result(self, prompt_tokens: int, probs: dict[str, float]) -> TextResult:
+        label = decide(probs, self.classifier.min_scores)
+        return TextResult([], 0, prompt_tokens, 0, 1, classes={self.class_name: label},
+                          class_scores={self.class_name: round(probs[label], 6)},
+                          class_probs={self.class_name: {lab: round(p, 6) for lab, p in probs.items()}})

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.adapters import METADATA_FILE, Adapter
+from extractor.class_decision import MinScores, check_labels, check_range, decide, from_metadata
 from extractor.errors import ConfigError, EngineError
 from extractor.message_input import BODY, READS
 from extractor.tokens.backends import TransformersBackend, VllmBackend, budget_batches, load_bidirectional
@@ -91,6 +92,8 @@ class SequenceEngineConfig:
         dtype: ``auto`` (the checkpoint's), ``float32``, ``bfloat16`` or ``float16``.
         pooling: how the head reads a text (:data:`POOLINGS`); the adapter's training decides it.
         reads: what of a message the head reads (:data:`extractor.message_input.READS`); the adapter's, too.
+        min_scores: labels given only when their probability reaches a minimum
+            (:mod:`extractor.class_decision`); the adapter's recorded ones unless the run passes its own.
         kv_cache_bytes, gpu_memory_utilization, enforce_eager, seed, extra: vLLM's, as for the token method.
     """
 
@@ -101,6 +104,7 @@ class SequenceEngineConfig:
     dtype: str = "auto"
     pooling: str = "last"
     reads: str = BODY
+    min_scores: MinScores = ()
     kv_cache_bytes: int | None = None
     gpu_memory_utilization: float = 0.9
     enforce_eager: bool = False
@@ -116,6 +120,7 @@ class SequenceEngineConfig:
             raise ValueError(f"reads must be one of {', '.join(READS)}, got {self.reads!r}")
         if self.max_len < 2 or self.batch_tokens < 1:
             raise ValueError("max_len must be >= 2 and batch_tokens >= 1")
+        check_range(self.min_scores, "min_scores")
 
 
 class TransformersSequenceBackend(TransformersBackend):
@@ -223,7 +228,8 @@ def pad_id_of(config: Any, tokenizer: Any) -> int:
 
 
 class SequenceClassifier:
-    """A tokenizer, class labels and a backend: ``classify(texts)`` -> ``(label, score)`` per text."""
+    """A tokenizer, class labels and a backend: ``distributions(texts)`` -> every label's probability per
+    text, ``classify(texts)`` -> ``(label, score)`` per text, decided within ``min_scores``."""
 
     def __init__(self, config: SequenceEngineConfig, *, backend: Any = None, tokenizer: Any = None,
                  labels: Sequence[str] | None = None, pad_id: int | None = None) -> None:
@@ -236,6 +242,8 @@ class SequenceClassifier:
             labels = labels or class_labels(model_config)
             pad_id = pad_id_of(model_config, tokenizer) if pad_id is None else pad_id
         self.tokenizer, self.labels, self.pad_id = tokenizer, list(labels), pad_id
+        check_labels(config.min_scores, self.labels, f"sequence classifier {config.model}")
+        self.min_scores = dict(config.min_scores)
         self.fallback_reason: str | None = None
         if backend is None:
             backend, self.fallback_reason = open_backend(config, pad_id)
@@ -256,8 +264,9 @@ class SequenceClassifier:
     @classmethod
     def for_adapter(cls, adapter: Adapter, base_path: str, cache_dir: Path, **options: Any) -> SequenceClassifier:
         """Serve a trained sequence adapter merged into ``base_path`` (cached under ``cache_dir``), texts cut at
-        the length, pooled and read as it was trained with (adapters from before these were recorded pooled
-        the last token and read the body) unless ``options`` (:class:`SequenceEngineConfig` fields) say otherwise."""
+        the length, pooled, read and decided as it was trained with (adapters from before these were recorded
+        pooled the last token, read the body and had no minimum scores) unless ``options``
+        (:class:`SequenceEngineConfig` fields) say otherwise."""
         from .merge import merge_sequence_adapter
 
         recorded = {"pooling": (str(adapter.metadata.get("pooling", "last")), POOLINGS),
@@ -266,10 +275,11 @@ class SequenceClassifier:
             if value not in allowed:
                 raise ConfigError(f"adapter {adapter.name}: its metadata says {key} {value!r}, not one of "
                                   f"{', '.join(allowed)}: fix {adapter.path / METADATA_FILE} or retrain")
+        min_scores = from_metadata(adapter.metadata.get("min_scores"), f"adapter {adapter.name}")
         merged = merge_sequence_adapter(base_path, adapter, cache_dir)
         trained = adapter.metadata.get("max_seq_len")
         defaults: dict[str, Any] = {"max_len": trained} if isinstance(trained, int) else {}
-        defaults.update({key: value for key, (value, _) in recorded.items()})
+        defaults.update({key: value for key, (value, _) in recorded.items()}, min_scores=min_scores)
         return cls(SequenceEngineConfig(model=str(merged), **{**defaults, **options}))
 
     @property
@@ -288,13 +298,17 @@ class SequenceClassifier:
         """The class logits of each text (one backend call)."""
         return self.backend.logits([self.encode(t) for t in texts])
 
+    def distributions(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Each text's softmax probability of every label (one backend call)."""
+        return [dict(zip(self.labels, (float(p) for p in softmax(row)), strict=True)) for row in self.logits(texts)]
+
     def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
-        """The argmax label of each text and its softmax probability."""
+        """The label of each text (:func:`~extractor.class_decision.decide`, within the minimum scores) and its
+        softmax probability."""
         out = []
-        for row in self.logits(texts):
-            probs = softmax(row)
-            best = int(probs.argmax())
-            out.append((self.labels[best], float(probs[best])))
+        for probs in self.distributions(texts):
+            label = decide(probs, self.min_scores)
+            out.append((label, probs[label]))
         return out
 
 
