@@ -16,7 +16,7 @@ from typing import Any
 from extractor.class_decision import decide
 from training.classify_report import ClassScores, score_classes
 
-CANDIDATES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+CANDIDATES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999)
 """Minimum scores tried after the plain argmax (``None``), dense where a confident head's errors lie."""
 
 
