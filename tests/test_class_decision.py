@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sequence_adapters import weightless_adapter
 
 from extractor.adapters import load_adapter
 from extractor.class_decision import check_labels, check_scored, decide, from_metadata, parse_min_scores
@@ -175,15 +176,8 @@ def test_the_classifier_refuses_a_minimum_on_a_label_it_lacks():
 
 
 def test_an_adapter_with_bad_recorded_minimums_fails_before_merging(tmp_path: Path):
-    base = tmp_path / "base"
-    base.mkdir()
-    (base / "config.json").write_text("{}")
-    folder = tmp_path / "a"
-    folder.mkdir()
-    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 8,
-                                                            "base_model_name_or_path": str(base)}))
-    (folder / "extract_entities.json").write_text(json.dumps({"method": "sequence", "class_schema": "spam",
-                                                              "labels": HAM_SPAM, "min_scores": {"spam": 5}}))
+    base, folder = weightless_adapter(tmp_path, {"method": "sequence", "class_schema": "spam", "labels": HAM_SPAM,
+                                                 "min_scores": {"spam": 5}})
     with pytest.raises(ConfigError, match="adapter s: the minimum score of spam is 5.0"):
         SequenceClassifier.for_adapter(load_adapter("s", folder), str(base), tmp_path / "cache")
     assert not (tmp_path / "cache").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sequence_adapters import weightless_adapter
 
 from extractor.adapters import load_adapter
 from extractor.cli import main
@@ -105,15 +106,8 @@ def test_a_sequence_method_reads_what_its_classifier_reads():
 
 
 def test_an_adapter_with_an_unknown_reading_is_a_config_error(tmp_path: Path):
-    base = tmp_path / "base"
-    base.mkdir()
-    (base / "config.json").write_text("{}")
-    folder = tmp_path / "a"
-    folder.mkdir()
-    (folder / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 8,
-                                                            "base_model_name_or_path": str(base)}))
-    (folder / "extract_entities.json").write_text(json.dumps({"method": "sequence", "class_schema": "spam",
-                                                              "labels": ["ham", "spam"], "reads": "headers"}))
+    base, folder = weightless_adapter(tmp_path, {"method": "sequence", "class_schema": "spam",
+                                                 "labels": ["ham", "spam"], "reads": "headers"})
     with pytest.raises(ConfigError, match="reads 'headers', not one of body, subject\\+body"):
         SequenceClassifier.for_adapter(load_adapter("s", folder), str(base), tmp_path / "cache")
 
