@@ -119,6 +119,12 @@ def test_training_starts_from_an_adapter(adapter: Path, base: Path, data_root: P
     pytest.param({}, {"pooling": "last"}, "trained with pooling 'mean', this run asks for 'last'", id="other-pooling"),
     pytest.param({"method": "tokens"}, {}, "is a tokens adapter, not a sequence one", id="token-adapter"),
     pytest.param({"labels": ["spam", "ham"]}, {}, "tags spam, ham, not this run's labels ham, spam", id="label-order"),
+    pytest.param({}, {"reads": "body"}, "trained with reads 'subject\\+body', this run asks for 'body'",
+                 id="other-reading"),
+    pytest.param({"reads": None}, {}, "trained with reads 'body', this run asks for 'subject\\+body'",
+                 id="unrecorded-reading-is-body"),
+    pytest.param({"pooling": None}, {}, "trained with pooling 'last', this run asks for 'mean'",
+                 id="unrecorded-pooling-is-last"),
 ])
 def test_a_starting_adapter_that_does_not_fit_is_refused(adapter: Path, base: Path, data_root: Path, tmp_path: Path,
                                                          change: dict, options: dict, message: str):
@@ -129,7 +135,8 @@ def test_a_starting_adapter_that_does_not_fit_is_refused(adapter: Path, base: Pa
     start = tmp_path / "start"
     shutil.copytree(adapter, start)
     meta = json.loads((start / "extract_entities.json").read_text())
-    (start / "extract_entities.json").write_text(json.dumps({**meta, **change}))
+    meta = {key: value for key, value in {**meta, **change}.items() if value is not None}  # None: unrecorded
+    (start / "extract_entities.json").write_text(json.dumps(meta))
     with pytest.raises(ConfigError, match=message):
         train_sequence(_config(base, data_root, tmp_path / "x", init_adapter=start, **options), echo=lambda m: None)
 

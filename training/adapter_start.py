@@ -19,9 +19,10 @@ PROVENANCE_KEYS = ("data", "steps", "epochs", "epochs_total", "lr", "created")
 
 
 def start_adapter(path: Path | None, resolved: Any, method: str, labels: Sequence[str],
-                  same: dict[str, Any] | None = None) -> Adapter | None:
+                  same: dict[str, Any] | None = None, unrecorded: dict[str, Any] | None = None) -> Adapter | None:
     """The adapter ``path`` names, checked before any weights load: its ``method``, its head's ``labels``
-    (same names, same order), its base model, and each metadata key of ``same`` (e.g. the pooling)."""
+    (same names, same order), its base model, and each metadata key of ``same`` (e.g. the pooling), read
+    as ``unrecorded`` says where the adapter predates the key."""
     if path is None:
         return None
     adapter = load_adapter("init", path)
@@ -34,9 +35,10 @@ def start_adapter(path: Path | None, resolved: Any, method: str, labels: Sequenc
         raise ConfigError(f"init adapter {path} tags {', '.join(trained)}, not this run's labels {', '.join(labels)}: "
                           "start from an adapter trained for the same schema")
     for key, want in (same or {}).items():
-        if meta.get(key) != want:
-            raise ConfigError(f"init adapter {path} was trained with {key} {meta.get(key)!r}, this run asks for "
-                              f"{want!r}: pass --{key.replace('_', '-')} {meta.get(key)} or start afresh")
+        had = meta.get(key, (unrecorded or {}).get(key))
+        if had != want:
+            raise ConfigError(f"init adapter {path} was trained with {key} {had!r}, this run asks for "
+                              f"{want!r}: pass --{key.replace('_', '-')} {had} or start afresh")
     check_compatible(adapter, resolved)
     return adapter
 

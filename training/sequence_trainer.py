@@ -29,7 +29,7 @@ from typing import Any
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
 from extractor.message_input import READS, SUBJECT_BODY
-from extractor.sequence.classifier import POOLINGS, SequenceClassifier, encode_for_head, pooled_logits
+from extractor.sequence.classifier import POOLINGS, UNRECORDED, SequenceClassifier, encode_for_head, pooled_logits
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
 from training.adapter_start import load_start, start_adapter, started_from
@@ -261,7 +261,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         raise ValueError(f"class schema {schema.name} lacks the data's labels {', '.join(missing)}")
     labels = list(schema.labels)
     label_ids = {lab: i for i, lab in enumerate(labels)}
-    start = start_adapter(config.init_adapter, resolved, METHOD, labels, {"pooling": config.pooling})
+    start = start_adapter(config.init_adapter, resolved, METHOD, labels, {"pooling": config.pooling, "reads": config.reads},
+                          UNRECORDED)
 
     tokenizer = AutoTokenizer.from_pretrained(resolved.path)
     if tokenizer.pad_token is None:

@@ -31,6 +31,8 @@ BACKENDS = ("auto", "vllm", "transformers")
 POOLINGS = ("mean", "last")
 """How the head reads a text: every token's view averaged (learns in few steps), or the last token's."""
 VLLM_POOLING = {"mean": "MEAN", "last": "LAST"}
+UNRECORDED = {"pooling": "last", "reads": BODY}
+"""What an adapter trained before its metadata recorded a field did: pooled the last token, read the body."""
 HEAD_SHARE = 4
 """A long text keeps its first ``max_len // HEAD_SHARE`` tokens and fills the rest from its end."""
 
@@ -269,8 +271,8 @@ class SequenceClassifier:
         (:class:`SequenceEngineConfig` fields) say otherwise."""
         from .merge import merge_sequence_adapter
 
-        recorded = {"pooling": (str(adapter.metadata.get("pooling", "last")), POOLINGS),
-                    "reads": (str(adapter.metadata.get("reads", BODY)), READS)}
+        recorded = {key: (str(adapter.metadata.get(key, UNRECORDED[key])), allowed)
+                    for key, allowed in (("pooling", POOLINGS), ("reads", READS))}
         for key, (value, allowed) in recorded.items():
             if value not in allowed:
                 raise ConfigError(f"adapter {adapter.name}: its metadata says {key} {value!r}, not one of "
