@@ -201,23 +201,26 @@ def test_the_sweep_scores_every_minimum_from_one_set_of_probabilities():
         0.95: (0, 1, 1.0),    # both ham kept, spam at 0.75 let through
         0.99: (0, 2, 2.0),    # spam at 0.96 let through too
     }
-    assert pick(rows).min_score == 0.95
+    assert pick(rows, 9.0).min_score == 0.95
     argmax = rows[0].scores
     assert argmax.confusion == score_classes(GOLD, ["ham", "ham", "spam", "spam", "spam", "spam", "spam"],
                                              HAM_SPAM).confusion
 
 
-@pytest.mark.parametrize(("costs", "picked"), [
-    pytest.param([5.0, 1.0, 1.0, 1.0, 3.0], 0.9, id="three-tied-the-middle"),
-    pytest.param([5.0, 1.0, 1.0, 3.0, 3.0], 0.8, id="two-tied-the-lower"),
-    pytest.param([0.0, 1.0, 1.0, 3.0, 3.0], None, id="argmax-best"),
+@pytest.mark.parametrize(("costs", "cost", "picked"), [
+    pytest.param([5.0, 1.0, 1.0, 1.0, 3.0], 1.0, 0.9, id="three-tied-even-costs-the-middle"),
+    pytest.param([5.0, 1.0, 1.0, 3.0, 3.0], 1.0, 0.9, id="two-tied-even-costs-the-upper-middle"),
+    pytest.param([1.0, 1.0, 1.0, 1.0, 1.0], 1.0, 0.9, id="all-tied-even-costs-the-middle"),
+    pytest.param([1.0, 1.0, 1.0, 1.0, 1.0], 9.0, 0.99, id="all-tied-costly-false-label-the-cautious-end"),
+    pytest.param([1.0, 1.0, 1.0, 1.0, 1.0], 3.0, 0.95, id="all-tied-cost-3-three-quarters"),
+    pytest.param([0.0, 1.0, 1.0, 3.0, 3.0], 9.0, None, id="argmax-alone-best"),
 ])
-def test_pick_takes_the_middle_of_the_least_costly(costs, picked):
+def test_pick_takes_the_least_costly_leaning_by_the_cost(costs, cost, picked):
     scores = score_classes(["ham"], ["ham"], HAM_SPAM)
     from training.class_sweep import SweepRow
 
     rows = [SweepRow(m, scores, 0, 0, c) for m, c in zip((None, 0.8, 0.9, 0.95, 0.99), costs, strict=True)]
-    assert pick(rows).min_score == picked
+    assert pick(rows, cost).min_score == picked
 
 
 def test_a_text_that_failed_is_wrong_under_every_minimum():
