@@ -34,7 +34,7 @@ from schemas.classes import (
     load_class_schema,
 )
 from training.classify_data import LabelledText, class_dataset, stratified
-from training.classify_report import ERROR, ClassReport, score_classes
+from training.classify_report import ERROR, ClassReport, class_leaderboard, score_classes
 from training.data import DataFormatError
 from training.leaderboard import build_leaderboard
 
@@ -286,6 +286,22 @@ def test_report_round_trips_renders_and_joins_the_leaderboard(tmp_path):
     assert report.plot_confusion(tmp_path / "r.png").stat().st_size > 0
     board = build_leaderboard([path])
     assert "### spamassassin:test (spam)" in board and "| 1 | default | generative | - | 0 | 66.7 | 0.667 |" in board
+
+
+def test_the_leaderboard_keeps_a_served_decision_apart():
+    """The same adapter read or decided another way is another row; a re-run of the same one replaces it."""
+    def report(acc_pred: list[str], **extra) -> ClassReport:
+        scores = score_classes(["ham", "spam"], acc_pred, ["ham", "spam"])
+        return ClassReport("default", "spam (merged)", 0, "spamassassin:test", "spam", scores, 2.0,
+                           {"method": "sequence", **extra})
+
+    board = class_leaderboard([report(["ham", "ham"], reads="subject+body"),
+                               report(["ham", "spam"], reads="subject+body", min_scores="spam=0.98"),
+                               report(["spam", "spam"], reads="subject+body"), report(["ham", "ham"])])
+    rows = [line for line in board.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [row.split(" | ")[3] for row in rows] == ["spam (merged), reads subject+body, min spam=0.98",
+                                                     "spam (merged), reads subject+body", "spam (merged)"]
+    assert rows[1].split(" | ")[7] == "0.0"  # F1 ham of the later subject+body run, which said spam twice
 
 
 @pytest.mark.parametrize(("n", "counts"), [

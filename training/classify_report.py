@@ -168,7 +168,7 @@ def is_class_report(d: dict[str, Any]) -> bool:
 
 def class_leaderboard(reports: Sequence[ClassReport]) -> str:
     """Markdown tables, one per data set: accuracy, macro-F1, per-class F1, msg/s; best macro-F1 first."""
-    keyed = {(r.data, r.model, r.adapter, r.shots, str(r.extra.get("method", "generative"))): r for r in reports}
+    keyed = {(r.data, r.model, _served(r), r.shots, str(r.extra.get("method", "generative"))): r for r in reports}
     out: list[str] = []
     for data in sorted({r.data for r in keyed.values()}):
         group = sorted((r for r in keyed.values() if r.data == data),
@@ -180,13 +180,21 @@ def class_leaderboard(reports: Sequence[ClassReport]) -> str:
         out += ["| " + " | ".join(header) + " |", "|---:|---|---|---|---:|" + "---:|" * (len(header) - 5)]
         for rank, r in enumerate(group, 1):
             per = r.scores.per_label
-            cells = [str(rank), r.model, str(r.extra.get("method", "generative")), r.adapter or "-", str(r.shots),
+            cells = [str(rank), r.model, str(r.extra.get("method", "generative")), _served(r), str(r.shots),
                      _pct(r.scores.accuracy), f"{r.scores.macro_f1:.3f}",
                      *(_pct(per[lab].f1) if lab in per else "n/a" for lab in labels),
                      "n/a" if r.messages_per_s is None else f"{r.messages_per_s:.2f}", str(r.n_examples)]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
+
+
+def _served(report: ClassReport) -> str:
+    """The adapter as served: its name, what it read (where recorded) and its minimum scores."""
+    parts = [report.adapter or "-"]
+    parts += [f"reads {report.extra['reads']}"] if "reads" in report.extra else []
+    parts += [f"min {report.extra['min_scores']}"] if "min_scores" in report.extra else []
+    return ", ".join(parts)
 
 
 def _pct(x: float) -> str:

@@ -34,7 +34,7 @@ def check_request(adapter: Any, options: ExtractOptions) -> str:
 def sequence_method(adapter: Any, base_path: str, cache_dir: Any, options: ExtractOptions, enforce_eager: bool,
                     say: Callable[[str], None]) -> tuple[Method, dict[str, str]]:
     """The sequence method serving ``adapter`` (merged into ``base_path`` once, cached), and summary facts
-    (the minimum scores it decides with among them)."""
+    (what it reads, and the minimum scores it decides with, among them)."""
     from .classifier import SequenceClassifier
 
     name = check_request(adapter, options)
@@ -44,7 +44,7 @@ def sequence_method(adapter: Any, base_path: str, cache_dir: Any, options: Extra
     classifier = SequenceClassifier.for_adapter(adapter, base_path, cache_dir, enforce_eager=enforce_eager, **decided)
     say(f"sequence classifier ready in {time.perf_counter() - t0:.0f} s ({classifier.backend_name})")
     method = build_method("sequence", classifier=classifier, options=options, class_name=name)
-    facts = {"method": "sequence", "backend": classifier.backend_name}
+    facts = {"method": "sequence", "backend": classifier.backend_name, "reads": classifier.reads}
     if classifier.min_scores:
         facts["min_scores"] = ", ".join(f"{label}={p:g}" for label, p in classifier.min_scores.items())
     return method, facts
