@@ -279,3 +279,44 @@ def test_a_generative_run_refuses_a_minimum_score(tmp_path: Path):
                                        "--min-score", "spam=0.9", "-q", "-o", str(tmp_path / "o.jsonl")])
     assert result.exit_code != 0
     assert "--min-score needs a method that scores classes" in result.output
+
+
+class ScriptedHead:
+    """What the trainer's live classifier gives :func:`dev_decision`: labels and distributions."""
+
+    labels = HAM_SPAM
+
+    def distributions(self, texts):
+        return [{"ham": 1 - float(t), "spam": float(t)} for t in texts]
+
+
+@pytest.mark.parametrize(("label", "recorded"), [
+    pytest.param(None, {}, id="no-sweep-no-record"),
+    pytest.param("spam", {"min_scores": {"spam": 0.95}}, id="sweep-records-the-pick"),
+])
+def test_the_trainer_records_the_minimum_it_picks_on_dev(label, recorded):
+    from training.classify_data import LabelledText
+    from training.sequence_dev import dev_decision
+
+    texts = [LabelledText(str(i), str(p), gold) for i, (p, gold) in enumerate(zip(P_SPAM, GOLD, strict=True))]
+    metrics, record = dev_decision(ScriptedHead(), texts, label, 9.0)
+    assert metrics == {"accuracy": pytest.approx(5 / 7), "macro_f1": pytest.approx(
+        score_classes(GOLD, ["ham", "ham", "spam", "spam", "spam", "spam", "spam"], HAM_SPAM).macro_f1), "examples": 7}
+    assert {k: v for k, v in record.items() if k != "min_score_sweep"} == recorded
+    if label:
+        assert record["min_score_sweep"]["picked"] == 0.95 and record["min_score_sweep"]["label"] == "spam"
+
+
+def test_a_sweep_that_finds_the_argmax_best_records_no_minimum():
+    """Three labels: the swept one is right at 0.45, so any minimum (0.5 and up) costs an error."""
+    from training.classify_data import LabelledText
+    from training.sequence_dev import dev_decision
+
+    class ThreeWay:
+        labels = ("a", "b", "c")
+
+        def distributions(self, texts):
+            return [{"a": 0.45, "b": 0.35, "c": 0.2} for _ in texts]
+
+    _, record = dev_decision(ThreeWay(), [LabelledText("0", "t", "a")], "a", 9.0)
+    assert record["min_scores"] is None and record["min_score_sweep"]["picked"] is None

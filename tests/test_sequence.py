@@ -203,6 +203,12 @@ TRAIN_ERRORS = [
                  "--select accuracy is an option of --method sequence", id="select-generative"),
     pytest.param(["--method", "tokens", "--data", "kind:WN_train", "--class-weights", "balanced"],
                  "--class-weights is an option of --method sequence --task classify", id="weights-tokens"),
+    pytest.param(["--task", "classify", "--data", "imdb:train", "--sweep-min-score", "positive"],
+                 "--sweep-min-score is an option of --method sequence --task classify", id="sweep-generative"),
+    pytest.param(["--method", "tokens", "--data", "kind:WN_train", "--sweep-cost", "3"],
+                 "--sweep-cost is an option of --method sequence --task classify", id="sweep-cost-tokens"),
+    pytest.param(["--task", "classify", "--method", "sequence", "--data", "spamassassin:train", "--eval", "none",
+                  "--sweep-min-score", "spam"], "sweep needs a dev split", id="sweep-without-dev"),
 ]
 
 
@@ -224,6 +230,9 @@ def test_train_classify_errors(args: list[str], message: str):
     pytest.param("training.sequence_trainer.train_sequence",
                  ["--task", "classify", "--method", "sequence", "--data", "sentipolc:train", "--init-adapter", "A/s"],
                  {"init_adapter": Path("A/s")}, id="sequence-init-adapter"),
+    pytest.param("training.sequence_trainer.train_sequence",
+                 ["--task", "classify", "--method", "sequence", "--data", "spamassassin:train", "--sweep-min-score",
+                  "spam", "--sweep-cost", "4"], {"sweep": "spam", "sweep_cost": 4.0}, id="sweep"),
     pytest.param("training.token_trainer.train_tokens",
                  ["--method", "tokens", "--data", "kind:WN_train", "--init-adapter", "examples/adapters/kind-tokens",
                   "--select", "pooled"],

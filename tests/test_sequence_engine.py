@@ -83,6 +83,26 @@ def test_training_writes_a_sequence_adapter(adapter: Path):
     assert (adapter / "adapter_model.safetensors").is_file() and not (adapter / "checkpoints").exists()
 
 
+def test_training_records_the_minimum_it_picks_on_dev_and_serving_uses_it(base: Path, data_root: Path,
+                                                                          tmp_path: Path, cache: Path):
+    """What the tiny model scores is arbitrary; what is checked is that the record, the sweep and the
+    served decision agree."""
+    out = train_sequence(_config(base, data_root, tmp_path / "swept", sweep="spam", sweep_cost=4.0),
+                         echo=lambda m: None)
+    meta = json.loads((out / "extract_entities.json").read_text())
+    sweep = meta["min_score_sweep"]
+    assert (sweep["label"], sweep["cost"], len(sweep["rows"])) == ("spam", 4.0, 13)
+    assert sweep["rows"][0]["min_score"] is None
+    assert sweep["rows"][0]["accuracy"] == pytest.approx(meta["metrics"]["dev_accuracy"], abs=1e-4)
+    least = min(r["cost"] for r in sweep["rows"])
+    assert [r["cost"] for r in sweep["rows"] if r["min_score"] == sweep["picked"]] == [least]
+    assert meta["min_scores"] == (None if sweep["picked"] is None else {"spam": sweep["picked"]})
+    served = SequenceClassifier.for_adapter(load_adapter("spam", out), str(base), cache, backend="transformers")
+    assert served.min_scores == (meta["min_scores"] or {})
+    with pytest.raises(ValueError, match="cannot sweep a minimum score on junk"):
+        train_sequence(_config(base, data_root, tmp_path / "x", sweep="junk"), echo=lambda m: None)
+
+
 def test_training_resumes_from_a_checkpoint(base: Path, data_root: Path, tmp_path: Path):
     out = tmp_path / "spam"
     train_sequence(_config(base, data_root, out, max_steps=2, eval="none", save_steps=1, keep_checkpoints=True),

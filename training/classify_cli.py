@@ -48,8 +48,8 @@ def train_classify(method: str, classify: str | None, config_file: Path | None, 
         if method == "sequence":
             from training.sequence_trainer import SequenceTrainConfig, train_sequence
 
-            options.update({k: kw[k] for k in ("pooling", "reads", "select", "class_weights", "init_adapter")
-                            if kw.get(k) is not None})
+            options.update({k: kw[k] for k in ("pooling", "reads", "select", "class_weights", "init_adapter",
+                                               "sweep", "sweep_cost") if kw.get(k) is not None})
             out = train_sequence(SequenceTrainConfig(progress=not quiet, **options))
         else:
             from training.classify_trainer import ClassTrainConfig, train_generative_classes

@@ -87,6 +87,12 @@ SEQUENCE_SELECT = ("accuracy", "macro_f1")
 @click.option("--reads", type=click.Choice(["subject+body", "body"]), default=None,
               help="--task classify --method sequence: what the head reads of a message, its Subject line and "
                    "body or the body alone; served the same [default: subject+body].")
+@click.option("--sweep-min-score", "sweep", default=None, metavar="LABEL",
+              help="--task classify --method sequence: at the end, pick a minimum score for LABEL on the dev "
+                   "split (least --sweep-cost) and record it in the adapter, which is then served with it.")
+@click.option("--sweep-cost", type=click.FloatRange(0.0, min_open=True), default=None,
+              help="With --sweep-min-score: what a dev text of another class given LABEL costs (a ham mail lost "
+                   "to spam), any other error costing 1 [default: 9].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(config_file: Path | None, eval_: str | None, format_: str | None, lora_rank: str | None,
           target_modules: str | None, quiet: bool, method: str, task: str, classify: str | None, **kw: Any) -> None:
@@ -109,10 +115,11 @@ def train(config_file: Path | None, eval_: str | None, format_: str | None, lora
         raise click.ClickException(f"--select {select} is an option of --method {owner} "
                                    f"(tokens: {', '.join(TOKEN_SELECT)}; sequence: {', '.join(SEQUENCE_SELECT)})")
     owners = {"init_adapter": ("tokens", "sequence"), "pooling": ("sequence",), "reads": ("sequence",),
-              "class_weights": ("sequence",)}
+              "class_weights": ("sequence",), "sweep": ("sequence",), "sweep_cost": ("sequence",)}
     for name, methods in owners.items():
         if method not in methods and kw.pop(name) is not None:
-            raise click.ClickException(f"--{name.replace('_', '-')} is an option of --method " +
+            flag = "--sweep-min-score" if name == "sweep" else f"--{name.replace('_', '-')}"
+            raise click.ClickException(f"{flag} is an option of --method " +
                                        " or ".join(f"{m} --task classify" if m == "sequence" else m for m in methods))
     if task == "classify":
         from training.classify_cli import train_classify

@@ -29,7 +29,7 @@ from typing import Any
 from extractor.adapters import METADATA_FILE
 from extractor.errors import ConfigError
 from extractor.message_input import READS, SUBJECT_BODY
-from extractor.sequence.classifier import POOLINGS, UNRECORDED, SequenceClassifier, encode_for_head, pooled_logits
+from extractor.sequence.classifier import POOLINGS, UNRECORDED, SequenceClassifier, pooled_logits
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
 from training.adapter_start import load_start, start_adapter, started_from
@@ -47,11 +47,10 @@ from training.runs import (
     versions,
 )
 from training.runs import target_modules as check_targets
+from training.sequence_dev import CLASS_WEIGHTINGS, accuracy, class_weights, dev_decision, encode_rows
 
 SELECT_METRICS = ("accuracy", "macro_f1")
 """Dev scores a run can keep its best checkpoint on."""
-CLASS_WEIGHTINGS = ("none", "balanced")
-"""How the training loss weighs the classes."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,9 @@ class SequenceTrainConfig:
         class_weights: ``none``, or ``balanced``: each class's cross-entropy weighted by
             ``n / (classes * n_class)`` over the training texts, so rare classes are not drowned out.
         early_stopping_patience: stop after N evaluations without a gain in ``select`` (0: off).
+        sweep: a label whose minimum score is picked on the dev split at the end
+            (:func:`training.sequence_dev.dev_decision`) and recorded (``min_scores``), so the adapter is
+            served with it; ``sweep_cost``: what a dev text of another class given it costs, other errors 1.
         init_adapter: a sequence adapter of this base, labels and pooling to start from (its LoRA and head;
             its LoRA shape wins over the LoRA options): a further pass (a new ``seed``, a new order).
         resume: continue from the last checkpoint in ``out/checkpoints``; keep_checkpoints: keep them.
@@ -111,6 +113,8 @@ class SequenceTrainConfig:
     select: str = "accuracy"
     class_weights: str = "none"
     early_stopping_patience: int = 3
+    sweep: str | None = None
+    sweep_cost: float = 9.0
     init_adapter: Path | None = None
     seed: int = 42
     resume: bool = True
@@ -167,44 +171,13 @@ class SequenceTrainConfig:
         for name in ("limit", "eval_limit"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 (leave it unset for all examples)")
+        if self.sweep is not None and (not self.eval or self.sweep_cost <= 0):
+            raise ValueError("sweep needs a dev split (eval) and a sweep_cost > 0")
         if self.eval and self.save_steps % self.eval_steps:
             raise ValueError("save_steps must be a multiple of eval_steps (the best checkpoint is kept)")
 
     def replace(self, **changes: Any) -> SequenceTrainConfig:
         return dataclasses.replace(self, **changes)
-
-
-def encode_rows(texts: Sequence[LabelledText], tokenizer: Any, label_ids: dict[str, int], max_len: int,
-                pad_id: int) -> dict[str, list[Any]]:
-    """Columns for the trainer: ``input_ids``, ``labels`` (class id) and ``length`` (for length grouping)."""
-    ids = [encode_for_head(tokenizer, ex.text, max_len, pad_id) for ex in texts]
-    return {"input_ids": ids, "labels": [label_ids[ex.label] for ex in texts], "length": [len(x) for x in ids]}
-
-
-def accuracy(classifier: SequenceClassifier, texts: Sequence[LabelledText]) -> dict[str, float]:
-    """Accuracy and macro-F1 of ``classifier`` on ``texts``."""
-    from training.classify_report import score_classes
-
-    predicted = [label for label, _ in classifier.classify([ex.text for ex in texts])]
-    scores = score_classes([ex.label for ex in texts], predicted, classifier.labels)
-    return {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1, "examples": len(texts)}
-
-
-def class_weights(texts: Sequence[LabelledText], labels: Sequence[str], how: str) -> list[float] | None:
-    """Per-class loss weights in ``labels`` order: ``None`` for ``none``; for ``balanced``
-    ``n / (k * n_class)`` with ``k`` the classes present (a balanced set gets all ones). A class with no
-    training text gets 1.0 (it is never a target, so its weight never counts)."""
-    if how == "none":
-        return None
-    if how not in CLASS_WEIGHTINGS:
-        raise ValueError(f"class_weights must be one of {', '.join(CLASS_WEIGHTINGS)}")
-    counts = {label: 0 for label in labels}
-    for ex in texts:
-        counts[ex.label] += 1
-    present = [n for n in counts.values() if n]
-    if not present:
-        raise ValueError("no training texts to weigh the classes on")
-    return [len(texts) / (len(present) * n) if n else 1.0 for n in counts.values()]
 
 
 def zero_head(model: Any) -> None:
@@ -260,6 +233,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     if missing:
         raise ValueError(f"class schema {schema.name} lacks the data's labels {', '.join(missing)}")
     labels = list(schema.labels)
+    if config.sweep is not None and config.sweep not in labels:
+        raise ValueError(f"cannot sweep a minimum score on {config.sweep}: the labels are {', '.join(labels)}")
     label_ids = {lab: i for i, lab in enumerate(labels)}
     start = start_adapter(config.init_adapter, resolved, METHOD, labels, {"pooling": config.pooling, "reads": config.reads},
                           UNRECORDED)
@@ -292,10 +267,12 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     targets = sorted(lora_used.target_modules)
     float32_head(model)
 
+    def live(model_now: Any) -> SequenceClassifier:
+        return SequenceClassifier.from_model(model_now, tokenizer, max_len=config.max_seq_len, batch_tokens=4096,
+                                             pooling=config.pooling)
+
     def dev_scores(live_model: Any, texts: Sequence[LabelledText] = eval_texts) -> dict[str, float]:
-        classifier = SequenceClassifier.from_model(live_model, tokenizer, max_len=config.max_seq_len, batch_tokens=4096,
-                                                   pooling=config.pooling)
-        return accuracy(classifier, texts)
+        return accuracy(live(live_model), texts)
 
     ckpt_dir = out / CHECKPOINTS
     resume_from = resume_point(ckpt_dir, config.resume, echo)
@@ -328,9 +305,11 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     state = trainer.state
     metrics: dict[str, Any] = {"train_loss": result.training_loss}
+    decision: dict[str, Any] = {}  # the minimum score picked on dev, when config.sweep asks
     if has_eval:
         metrics[f"best_eval_{config.select}"] = state.best_metric
-        metrics.update({f"dev_{k}": v for k, v in dev_scores(trainer.model).items()})
+        final, decision = dev_decision(live(trainer.model), eval_texts, config.sweep, config.sweep_cost)
+        metrics.update({f"dev_{k}": v for k, v in final.items()})
     test_texts = split_texts(config.test, config.data_root, None, config.reads)
     if test_texts:
         metrics.update({f"test_{k}": v for k, v in dev_scores(trainer.model, test_texts).items()})
@@ -352,7 +331,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
         "select": config.select, "class_weights": dict(zip(labels, weights, strict=True)) if weights else None,
         "effective_batch_size": config.batch_size * config.grad_accum, "dtype": "bfloat16" if bf16 else "float32",
         "seed": config.seed, "metrics": {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()},
-        "throughput": trainer.meter.total(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **decision, "throughput": trainer.meter.total(), "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(), "licence": "research/evaluation data: adapter for research use",
     }
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -361,6 +340,8 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     rates = metadata["throughput"]
     dev = (f", kept step {metadata['best_step']} on dev {config.select}: accuracy {metrics['dev_accuracy']:.4f}, "
            f"macro-F1 {metrics['dev_macro_f1']:.4f}" if has_eval else "")
+    if decision:
+        dev += f", minimum score recorded: {decision['min_scores'] or 'none (the argmax is best)'}"
     echo(f"sequence adapter written to {out} ({state.global_step} steps, {rates['steps_per_s']} steps/s, "
          f"{rates['examples_per_s']} texts/s{dev})")
     return out
