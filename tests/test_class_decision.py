@@ -229,7 +229,8 @@ def test_a_text_that_failed_is_wrong_under_every_minimum():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    pytest.param({"label": "junk"}, "cannot sweep junk", id="unknown-label"),
+    pytest.param({"label": "junk"}, "cannot sweep a minimum score on junk: the labels are ham, spam",
+                 id="unknown-label"),
     pytest.param({"gold": ["ham"]}, "1 gold labels but 7 distributions", id="lengths"),
 ])
 def test_sweep_errors(kwargs, message):

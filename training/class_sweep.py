@@ -37,12 +37,17 @@ class SweepRow:
                 "recall": {lab: round(p.recall, 4) for lab, p in s.per_label.items()}}
 
 
+def check_sweep_label(label: str | None, labels: Sequence[str]) -> None:
+    """``ValueError`` when ``label`` (``None``: no sweep) is not one of the class's ``labels``."""
+    if label is not None and label not in labels:
+        raise ValueError(f"cannot sweep a minimum score on {label}: the labels are {', '.join(labels)}")
+
+
 def sweep(gold: Sequence[str], probs: Sequence[dict[str, float] | None], labels: Sequence[str], label: str,
           cost: float, candidates: Sequence[float] = CANDIDATES) -> list[SweepRow]:
     """The argmax and each candidate minimum on ``label``, scored against ``gold`` (``None`` probs: a text
     that ended as an error, wrong under every candidate)."""
-    if label not in labels:
-        raise ValueError(f"cannot sweep {label}: the labels are {', '.join(labels)}")
+    check_sweep_label(label, labels)
     if len(gold) != len(probs):
         raise ValueError(f"{len(gold)} gold labels but {len(probs)} distributions")
     rows = []

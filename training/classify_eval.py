@@ -22,7 +22,7 @@ from extractor.serving import build_served_method, prepare_model, resolve_classe
 from extractor.settings import Settings, load_settings
 from schemas import NO_ENTITIES
 from schemas.classes import ClassExample, ClassSchema
-from training.class_sweep import sweep, sweep_record
+from training.class_sweep import check_sweep_label, sweep, sweep_record
 from training.classify_data import LabelledText, class_dataset, load_class_splits, stratified
 from training.classify_report import SWEEP, ClassReport, ClassScores, score_classes
 from training.evaluate import scored_results
@@ -119,9 +119,7 @@ def evaluate_classes(config: ClassEvalConfig, engine: Engine | None = None) -> C
                              min_scores=config.min_scores)
     check_scored(bool(config.min_scores), prepared.method)
     check_scored(config.sweep is not None, prepared.method, "--sweep-min-score")
-    if config.sweep is not None and config.sweep not in schema.labels:
-        raise ValueError(f"--sweep-min-score {config.sweep}: class {schema.name} has the labels "
-                         f"{', '.join(schema.labels)}")
+    check_sweep_label(config.sweep, schema.labels)
     method, facts = build_served_method(prepared, config.engine, config.settings, options, engine)
     extractor = Extractor(method, options, model_name=prepared.name)
     adapter_name = prepared.adapters[0].name if prepared.adapters else None

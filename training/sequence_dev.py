@@ -28,8 +28,12 @@ def encode_rows(texts: Sequence[LabelledText], tokenizer: Any, label_ids: dict[s
 def accuracy(classifier: SequenceClassifier, texts: Sequence[LabelledText]) -> dict[str, float]:
     """Accuracy and macro-F1 of ``classifier`` on ``texts``."""
     predicted = [label for label, _ in classifier.classify([ex.text for ex in texts])]
-    scores = score_classes([ex.label for ex in texts], predicted, classifier.labels)
-    return {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1, "examples": len(texts)}
+    return _dev_metrics([ex.label for ex in texts], predicted, classifier.labels)
+
+
+def _dev_metrics(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    scores = score_classes(gold, predicted, labels)
+    return {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1, "examples": len(gold)}
 
 
 def dev_decision(classifier: SequenceClassifier, texts: Sequence[LabelledText], label: str | None,
@@ -39,9 +43,7 @@ def dev_decision(classifier: SequenceClassifier, texts: Sequence[LabelledText], 
     best) and the sweep it was picked from (``min_score_sweep``)."""
     gold = [ex.label for ex in texts]
     probs = classifier.distributions([ex.text for ex in texts])
-    predicted = [decide(p, {}) for p in probs]  # the argmax, as the dev passes while training
-    scores = score_classes(gold, predicted, classifier.labels)
-    metrics = {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1, "examples": len(texts)}
+    metrics = _dev_metrics(gold, [decide(p, {}) for p in probs], classifier.labels)  # the argmax, as while training
     if label is None:
         return metrics, {}
     record = sweep_record(sweep(gold, list(probs), classifier.labels, label, cost), label, cost)

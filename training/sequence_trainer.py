@@ -33,6 +33,7 @@ from extractor.sequence.classifier import POOLINGS, UNRECORDED, SequenceClassifi
 from extractor.sequence.merge import AUTO_CLASS, METHOD
 from extractor.settings import Settings, load_settings
 from training.adapter_start import load_start, start_adapter, started_from
+from training.class_sweep import check_sweep_label
 from training.classify_data import LabelledText, class_dataset, split_texts
 from training.head_training import float32_head, make_trainer_class
 from training.runs import (
@@ -226,6 +227,7 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     out = config.out
     dataset, _ = class_dataset(config.data)
     schema = load_class_schema(config.classify) if config.classify else dataset.schema
+    check_sweep_label(config.sweep, schema.labels)  # before any data or weights load
     resolved = resolve_model(config.model, settings)
     train_texts = split_texts(config.data, config.data_root, config.limit, config.reads)
     eval_texts = split_texts(config.eval, config.data_root, config.eval_limit, config.reads)
@@ -233,8 +235,6 @@ def train_sequence(config: SequenceTrainConfig, settings: Settings | None = None
     if missing:
         raise ValueError(f"class schema {schema.name} lacks the data's labels {', '.join(missing)}")
     labels = list(schema.labels)
-    if config.sweep is not None and config.sweep not in labels:
-        raise ValueError(f"cannot sweep a minimum score on {config.sweep}: the labels are {', '.join(labels)}")
     label_ids = {lab: i for i, lab in enumerate(labels)}
     start = start_adapter(config.init_adapter, resolved, METHOD, labels, {"pooling": config.pooling, "reads": config.reads},
                           UNRECORDED)
